@@ -1,0 +1,53 @@
+"""fmpc's typed dataflow IR: types, ops, modules, verifier, text and JSON forms."""
+
+from fmpc.ir.core import Attr, Location, Module, Op, Region, Trait, Value, VerifyError
+from fmpc.ir.graph import dataflow_graph, uses
+from fmpc.ir.parser import ParseError, parse
+from fmpc.ir.printer import print_module
+from fmpc.ir.serialize import from_json, structurally_equal, to_json
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Image,
+    Int,
+    List,
+    ListType,
+    NoneT,
+    Patch,
+    Str,
+    Type,
+    parse_type,
+)
+from fmpc.ir.verifier import verify, verify_errors
+
+__all__ = [
+    "Attr",
+    "Bool",
+    "Float",
+    "Image",
+    "Int",
+    "List",
+    "ListType",
+    "Location",
+    "Module",
+    "NoneT",
+    "Op",
+    "ParseError",
+    "Patch",
+    "Region",
+    "Str",
+    "Trait",
+    "Type",
+    "Value",
+    "VerifyError",
+    "dataflow_graph",
+    "from_json",
+    "parse",
+    "parse_type",
+    "print_module",
+    "structurally_equal",
+    "to_json",
+    "uses",
+    "verify",
+    "verify_errors",
+]

@@ -1,0 +1,44 @@
+"""A networkx view of a module's dataflow: nodes are ops, edges go from a value's definition to
+each op that uses it (uses inside regions are attributed to the op owning the region at the
+definition's level, so the graph of a region stays acyclic)."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from fmpc.ir.core import Module, Op, Region, Value
+
+
+def dataflow_graph(module: Module) -> nx.DiGraph:
+    """Dataflow graph of every op in ``module`` (all nesting levels).
+
+    Node attributes: ``op`` (the Op), ``label`` (its name). Edge attribute ``value`` holds the
+    Value flowing along it. Region arguments have no node; their uses have no incoming edge.
+    """
+    graph = nx.DiGraph()
+    for op in module.walk():
+        graph.add_node(op, label=op.name)
+    for op in module.walk():
+        for value in op.operands:
+            producer = _producer(value)
+            if producer is not None and producer in graph:
+                graph.add_edge(producer, op, value=value)
+    return graph
+
+
+def _producer(value: Value) -> Op | None:
+    return value.owner if isinstance(value.owner, Op) else None
+
+
+def uses(module: Module) -> dict[Value, list[Op]]:
+    """Every value of ``module`` mapped to the ops that use it, in program order."""
+    table: dict[Value, list[Op]] = {}
+    for op in module.walk():
+        for value in op.operands:
+            table.setdefault(value, []).append(op)
+    return table
+
+
+def region_of(op: Op) -> Region | None:
+    """The region ``op`` sits in."""
+    return op.parent
