@@ -42,3 +42,20 @@ def uses(module: Module) -> dict[Value, list[Op]]:
 def region_of(op: Op) -> Region | None:
     """The region ``op`` sits in."""
     return op.parent
+
+
+def to_dot(module: Module) -> str:
+    """The dataflow graph in Graphviz DOT form (ops labelled with their names and call sites)."""
+    graph = dataflow_graph(module)
+    ids = {op: f"op{i}" for i, op in enumerate(graph.nodes)}
+    labelled = nx.DiGraph()
+    for op in graph.nodes:
+        label = op.name
+        if "fn" in op.attributes:
+            label += f" {op.attributes['fn']}"
+        if "site" in op.attributes:
+            label += f" #{op.attributes['site']}"
+        labelled.add_node(ids[op], label=f'"{label}"')
+    for src, dst, data in graph.edges(data=True):
+        labelled.add_edge(ids[src], ids[dst], label=f'"{data["value"].type}"')
+    return str(nx.nx_pydot.to_pydot(labelled).to_string())

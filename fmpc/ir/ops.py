@@ -10,8 +10,6 @@ function), ``fmpc.break`` / ``fmpc.continue`` (innermost ``fmpc.for``, carrying 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fmpc.ir.core import Op, Region, Trait, Value
 from fmpc.ir.types import (
     Bool,
@@ -85,28 +83,6 @@ class FuncOp(Op):
     @property
     def body(self) -> Region:
         return self.regions[0]
-
-    def verify_(self) -> None:
-        if self.body.terminator is None:
-            raise self.error("function body does not end in a terminator")
-        for term in _exits(self.body):
-            if not isinstance(term, ReturnOp):
-                raise self.error(f"'{term.name}' cannot leave a function; use fmpc.return")
-
-
-def _exits(region: Region) -> Iterator[Op]:
-    """Terminators that leave ``region`` non-locally (return/break/continue), searched through
-    nested lazy regions but not into loops for break/continue."""
-    for op in region.ops:
-        if isinstance(op, YieldOp):
-            continue
-        if isinstance(op, ReturnOp | BreakOp | ContinueOp):
-            yield op
-        for inner in op.regions:
-            for term in _exits(inner):
-                if isinstance(op, ForOp) and isinstance(term, BreakOp | ContinueOp):
-                    continue
-                yield term
 
 
 class ReturnOp(Op):
