@@ -1,0 +1,77 @@
+"""``fmpc backends check CONFIG.yaml``: validate a backend config and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fmpc.frontend.library import DEFAULT_LIBRARY
+from fmpc.runtime.config import BackendConfig, ConfigError, load_config
+
+
+def add_backends_command(subparsers: Any) -> None:
+    """Register ``backends check CONFIG`` on an ``argparse`` subparsers object.
+
+    The handler is stored as ``func`` (``args.func(args)`` returns the exit status).
+    """
+    parser = subparsers.add_parser("backends", help="work with backend config files")
+    commands = parser.add_subparsers(dest="backends_command", required=True)
+    check = commands.add_parser(
+        "check",
+        help="validate a backend config file",
+        description="Validate a backend config file (YAML) and print its backends.",
+    )
+    check.add_argument("config", help="the backend config file (YAML)")
+    check.set_defaults(func=run_backends_check)
+
+
+def run_backends_check(args: argparse.Namespace, console: Console | None = None) -> int:
+    """Validate ``args.config``; print a summary (0) or every problem found (1)."""
+    console = console or Console()
+    try:
+        config = load_config(args.config, library=DEFAULT_LIBRARY)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return 1
+    console.print(summary_table(config))
+    count = sum(len(specs) for specs in config.functions.values())
+    console.print(
+        f"{args.config}: ok ({count} backends for {len(config.functions)} functions)", markup=False
+    )
+    return 0
+
+
+def summary_table(config: BackendConfig) -> Table:
+    """One row per backend: function, order, name, type, cost, where it runs, fallback."""
+    table = Table(title=f"backends in {config.source}")
+    for column in ("function", "#", "name", "type", "cost per call", "serves from", "fallback"):
+        table.add_column(column, overflow="fold")
+    for function, specs in config.functions.items():
+        for i, spec in enumerate(specs):
+            table.add_row(
+                function,
+                str(i),
+                spec.name,
+                spec.type,
+                _cost(spec),
+                _where(spec),
+                spec.fallback or "",
+            )
+    return table
+
+
+def _cost(spec: Any) -> str:
+    cost = getattr(spec, "cost", None)
+    return "measured (FLOPs)" if cost is None else f"{cost:.4g}"
+
+
+def _where(spec: Any) -> str:
+    if spec.type == "http":
+        return f"{spec.endpoint} ({spec.model})"
+    if spec.type in ("jax", "callable"):
+        return str(spec.target)
+    return ", ".join(f"{k}={v}" for k, v in spec.options.items())

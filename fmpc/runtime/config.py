@@ -1,0 +1,528 @@
+"""The backend config file: which backends serve each generic function.
+
+A YAML file maps each generic function to its backends, **cheapest first**::
+
+    version: 1
+    functions:
+      exists:
+        - name: small
+          type: jax                      # cost measured: FLOPs from XLA's cost analysis
+          target: my_models:exists_small # a factory returning a JaxBackend
+        - name: qwen-7b
+          type: http                     # an OpenAI-compatible server (vLLM, SGLang, TGI)
+          endpoint: http://localhost:8000
+          model: Qwen/Qwen2.5-VL-7B-Instruct
+          cost: 1.5e13                   # declared cost per call
+          timeout: 20
+          retries: 2
+          max_concurrency: 8
+          fallback: small                # used when this backend fails on an input
+
+Each entry has a ``name`` (unique within its function), a ``type`` (``jax``, ``http``,
+``callable``, ``zoo``, ``perfect``) and the keys that type takes; unknown keys are errors.
+``load_config`` validates a file with pydantic and raises ``ConfigError``, whose message points at
+the offending key (``backends.yaml:12:9: functions.exists[1].endpoint: field required (...)``).
+``fmpc.runtime.backends.build_backends`` turns a config into live backends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+import httpx
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+)
+
+from fmpc.frontend.library import Library
+
+BACKEND_TYPES = ("jax", "http", "callable", "zoo", "perfect")
+"""The backend types a config may name; ``zoo`` and ``perfect`` are built by factories passed in."""
+
+BackendName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+ImportPath = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", strip_whitespace=True)
+]
+Cost = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+def _check_endpoint(value: str) -> str:
+    try:
+        url = httpx.URL(value)
+    except Exception:  # httpx raises several kinds for malformed URLs
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("expected an http:// or https:// URL such as http://localhost:8000")
+    return value
+
+
+Endpoint = Annotated[str, AfterValidator(_check_endpoint)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Spec(_Strict):
+    name: BackendName
+    fallback: BackendName | None = None
+
+
+class JaxSpec(_Spec):
+    """A JAX backend: ``target`` names a factory ``f(name=, function=, **options) -> JaxBackend``.
+
+    Its cost is measured (FLOPs), so it takes no ``cost``.
+    """
+
+    type: Literal["jax"]
+    target: ImportPath
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallableOptions(_Strict):
+    """``batched``: the function takes the whole batch; ``with_confidence``: it returns
+    ``(output, confidence)`` pairs."""
+
+    batched: bool = False
+    with_confidence: bool = False
+
+
+class CallableSpec(_Spec):
+    """A Python function (``target``, as ``package.module:function``) with a declared cost."""
+
+    type: Literal["callable"]
+    target: ImportPath
+    cost: Cost
+    options: CallableOptions = Field(default_factory=CallableOptions)
+
+
+class HttpOptions(_Strict):
+    """Request and retry settings of an http backend (see ``HttpBackend``)."""
+
+    backoff: Annotated[float, Field(ge=0)] = 0.5
+    max_backoff: Annotated[float, Field(ge=0)] = 8.0
+    default_confidence: Annotated[float, Field(ge=0, le=1)] = 1.0
+    logprobs: bool = True
+    max_tokens: Annotated[int, Field(gt=0)] = 256
+    temperature: Annotated[float, Field(ge=0)] = 0.0
+    api_key_env: str | None = None
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+
+class HttpSpec(_Spec):
+    """A model behind an OpenAI-compatible server, with a declared cost per call."""
+
+    type: Literal["http"]
+    endpoint: Endpoint
+    model: Annotated[str, StringConstraints(min_length=1)]
+    cost: Cost
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Annotated[int, Field(ge=0)] = 2
+    max_concurrency: Annotated[int, Field(ge=1)] = 4
+    options: HttpOptions = Field(default_factory=HttpOptions)
+
+
+class ZooSpec(_Spec):
+    """A model of fmpc's zoo, built by the ``zoo`` factory from ``options``; cost measured."""
+
+    type: Literal["zoo"]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PerfectSpec(_Spec):
+    """A perfect-perception backend of the embedded world, built by the ``perfect`` factory."""
+
+    type: Literal["perfect"]
+    cost: Cost = 0.0
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+BackendSpec = Annotated[
+    JaxSpec | HttpSpec | CallableSpec | ZooSpec | PerfectSpec, Field(discriminator="type")
+]
+SPEC_TYPES: Mapping[str, type[_Spec]] = MappingProxyType(
+    {
+        "jax": JaxSpec,
+        "http": HttpSpec,
+        "callable": CallableSpec,
+        "zoo": ZooSpec,
+        "perfect": PerfectSpec,
+    }
+)
+
+
+class BackendConfig(_Strict):
+    """A validated backend config: ``functions`` maps a generic function to its backends."""
+
+    version: Literal[1] = 1
+    functions: Annotated[
+        dict[str, Annotated[list[BackendSpec], Field(min_length=1)]], Field(min_length=1)
+    ]
+    _source: str = PrivateAttr(default="<config>")
+
+    @property
+    def source(self) -> str:
+        """Where the config was read from (a path, or ``<string>``)."""
+        return self._source
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem: ``path`` is the key path (``functions.find[1].endpoint``), ``line`` and
+    ``column`` (1-based) its place in the file when known."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def format(self, source: str) -> str:
+        """``source:line:col: path: message``."""
+        where = f"{source}:{self.line}:{self.column}" if self.line is not None else source
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """A backend config is invalid; ``issues`` lists every problem found, in file order."""
+
+    def __init__(self, source: str, issues: Sequence[ConfigIssue]) -> None:
+        self.source = source
+        self.issues = tuple(issues)
+        super().__init__("\n".join(issue.format(source) for issue in self.issues))
+
+
+def load_config(path: str | Path, *, library: Library | None = None) -> BackendConfig:
+    """Read and validate the backend config at ``path``.
+
+    With ``library``, every configured function must be one of its routable functions.
+    Raises ``ConfigError`` (unreadable file, malformed YAML, invalid content).
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [ConfigIssue("", f"cannot read: {exc.strerror}")]) from None
+    return parse_config(text, source=str(path), library=library)
+
+
+def parse_config(
+    text: str, *, source: str = "<string>", library: Library | None = None
+) -> BackendConfig:
+    """Validate the backend config in the YAML ``text``; ``source`` names it in errors."""
+    root, data = _read_yaml(text, source)
+    issues = _duplicate_keys(root)
+    config = None
+    try:
+        config = BackendConfig.model_validate(data)
+    except ValidationError as exc:
+        issues += [_issue_of(error) for error in exc.errors()]
+    if config is not None:
+        issues += _semantic_issues(config, library)
+    if issues:
+        raise ConfigError(source, _place(issues, root))
+    assert config is not None
+    config._source = source
+    return config
+
+
+def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The composed node tree (for positions) and the loaded data."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ConfigError(
+            source, [ConfigIssue("", f"invalid YAML: {problem}", line, column)]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [ConfigIssue("", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        expected = "expected a mapping with a 'functions' key"
+        raise ConfigError(source, [ConfigIssue("", f"{expected}, got {_kind(data)}")])
+    return root, data
+
+
+# ---- pydantic errors -> issues -------------------------------------------------------------
+
+Loc = tuple[str | int, ...]
+
+_HINTS: Mapping[tuple[str, str, str], str] = MappingProxyType(
+    {
+        ("http", "endpoint", "missing"): "an http backend needs an endpoint URL",
+        (
+            "http",
+            "model",
+            "missing",
+        ): "an http backend needs the name of the model the server serves",
+        ("http", "cost", "missing"): "an http backend's cost per call must be declared",
+        ("callable", "cost", "missing"): "a callable backend's cost per call must be declared",
+        ("callable", "target", "missing"): "the function to call, as 'package.module:function'",
+        (
+            "jax",
+            "target",
+            "missing",
+        ): "a factory returning a JaxBackend, as 'package.module:function'",
+        (
+            "jax",
+            "cost",
+            "extra_forbidden",
+        ): "a jax backend's cost is measured by XLA, never declared",
+        (
+            "zoo",
+            "cost",
+            "extra_forbidden",
+        ): "a zoo backend's cost is measured by XLA, never declared",
+        ("*", "name", "missing"): "every backend needs a name",
+        (
+            "*",
+            "name",
+            "string_pattern_mismatch",
+        ): "a name of letters, digits, '_', '.', '-' (not first)",
+        ("*", "fallback", "string_pattern_mismatch"): "the name of another backend",
+        (
+            "*",
+            "target",
+            "string_pattern_mismatch",
+        ): "an import path such as 'package.module:function'",
+    }
+)
+
+
+def _issue_of(error: Any) -> ConfigIssue:
+    """A pydantic error as an issue at its key path, with what was expected."""
+    loc, tag = _strip_tag(tuple(error["loc"]))
+    kind = error["type"]
+    if kind == "union_tag_invalid":
+        types = ", ".join(BACKEND_TYPES)
+        message = f"unknown backend type {error['ctx']['tag']!r} (expected one of: {types})"
+        return ConfigIssue(_path((*loc, "type")), message)
+    if kind == "union_tag_not_found":
+        message = f"field required (the backend's type: one of {', '.join(BACKEND_TYPES)})"
+        return ConfigIssue(_path((*loc, "type")), message)
+    return ConfigIssue(_path(loc), _message(kind, error, loc, tag))
+
+
+def _message(kind: str, error: Any, loc: Loc, tag: str | None) -> str:
+    field = str(loc[-1]) if loc else ""
+    hint = _HINTS.get((tag or "", field, kind)) or _HINTS.get(("*", field, kind))
+    if kind == "missing":
+        base = "field required"
+    elif kind == "extra_forbidden":
+        base, hint = "unknown key", hint or _allowed_keys(loc, tag)
+    elif kind == "string_pattern_mismatch" and hint:
+        base, hint = f"expected {hint}, got {error['input']!r}", None
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        base = f"expected a mapping, got {_kind(error['input'])}"
+    elif kind == "list_type":
+        base = f"expected a list of backends, got {_kind(error['input'])}"
+    elif kind == "too_short":
+        base = "expected at least one " + ("function" if loc == ("functions",) else "backend")
+    else:
+        msg = error["msg"].removeprefix("Value error, ")
+        msg = f"{msg[0].lower()}{msg[1:]}"
+        got = error["input"]
+        base = f"{msg} ({got!r})" if ", got " in msg else f"{msg}, got {got!r}"
+    return f"{base} ({hint})" if hint else base
+
+
+def _strip_tag(loc: Loc) -> tuple[Loc, str | None]:
+    """Drop pydantic's discriminator tag (``functions.f[0].<tag>.key``) and the ``[key]`` marker."""
+    loc = tuple(part for part in loc if part != "[key]")
+    if len(loc) >= 2 and loc[0] == "functions":
+        loc = (loc[0], str(loc[1]), *loc[2:])  # a function name, even when YAML read a number
+    if len(loc) >= 4 and loc[0] == "functions" and loc[3] in BACKEND_TYPES:
+        return (*loc[:3], *loc[4:]), str(loc[3])
+    return loc, None
+
+
+def _allowed_keys(loc: Loc, tag: str | None) -> str:
+    model: type[BaseModel] = BackendConfig
+    what = "the config takes"
+    if tag is not None:
+        model, what = SPEC_TYPES[tag], f"a {tag} backend takes"
+        if len(loc) == 5 and loc[3] == "options":
+            model, what = _options_model(tag), f"{tag} options are"
+    return f"{what}: {', '.join(model.model_fields)}"
+
+
+def _options_model(tag: str) -> type[BaseModel]:
+    spec = SPEC_TYPES[tag]
+    annotation = spec.model_fields["options"].annotation
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else spec
+    )
+
+
+def _path(loc: Loc) -> str:
+    """``('functions', 'find', 1, 'endpoint')`` -> ``functions.find[1].endpoint``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _kind(value: Any) -> str:
+    """How a wrongly typed YAML value is described: ``a mapping``, ``a list``, ``nothing``, ``3``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+# ---- checks across entries -----------------------------------------------------------------
+
+
+def _semantic_issues(config: BackendConfig, library: Library | None) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for function, specs in config.functions.items():
+        if library is not None:
+            issues += _function_issues(function, library)
+        issues += _name_issues(function, specs)
+        issues += _fallback_issues(function, specs)
+    return issues
+
+
+def _function_issues(function: str, library: Library) -> list[ConfigIssue]:
+    routable = sorted(name for name, f in library.items() if f.routable)
+    if function in routable:
+        return []
+    if function in library:
+        message = f"{function!r} is a deterministic helper, not a routable function"
+    else:
+        message = f"unknown generic function {function!r}"
+    expected = f"expected one of: {', '.join(routable)}"
+    return [ConfigIssue(_path(("functions", function)), f"{message} ({expected})")]
+
+
+def _name_issues(function: str, specs: Sequence[Any]) -> list[ConfigIssue]:
+    first: dict[str, int] = {}
+    issues = []
+    for i, spec in enumerate(specs):
+        if spec.name in first:
+            other = _path(("functions", function, first[spec.name]))
+            message = f"duplicate backend name {spec.name!r} (also {other})"
+            issues.append(ConfigIssue(_path(("functions", function, i, "name")), message))
+        first.setdefault(spec.name, i)
+    return issues
+
+
+def _fallback_issues(function: str, specs: Sequence[Any]) -> list[ConfigIssue]:
+    names = list(dict.fromkeys(spec.name for spec in specs))
+    targets = {spec.name: spec.fallback for spec in specs if spec.fallback is not None}
+    issues = []
+    for i, spec in enumerate(specs):
+        path = _path(("functions", function, i, "fallback"))
+        if spec.fallback is None:
+            continue
+        if spec.fallback == spec.name:
+            issues.append(ConfigIssue(path, "a backend cannot fall back to itself"))
+        elif spec.fallback not in names:
+            expected = f"expected another {function} backend: {', '.join(names)}"
+            issues.append(ConfigIssue(path, f"no backend {spec.fallback!r} ({expected})"))
+        elif (cycle := _cycle(targets, spec.name)) is not None and _first_of(
+            cycle, [s.name for s in specs]
+        ) == i:
+            issues.append(ConfigIssue(path, f"fallbacks form a cycle: {' -> '.join(cycle)}"))
+    return issues
+
+
+def _cycle(targets: Mapping[str, str], start: str) -> list[str] | None:
+    """The fallback cycle through ``start`` (``[start, ..., start]``), if there is one."""
+    chain = [start]
+    while (target := targets.get(chain[-1])) is not None:
+        if target == start:
+            return [*chain, start]
+        if target in chain:
+            return None  # a cycle not through ``start``: reported at its own members
+        chain.append(target)
+    return None
+
+
+def _first_of(cycle: list[str], names: list[str]) -> int:
+    """The position of the cycle's first member in the file (where it is reported, once)."""
+    return min(names.index(name) for name in cycle)
+
+
+# ---- positions -----------------------------------------------------------------------------
+
+
+def _place(issues: Sequence[ConfigIssue], root: yaml.Node | None) -> list[ConfigIssue]:
+    """Issues with the line and column of their key in the file, sorted by position."""
+    placed = []
+    for issue in issues:
+        mark = _mark_of(root, issue.path) if issue.line is None else None
+        if mark is not None:
+            issue = ConfigIssue(issue.path, issue.message, mark.line + 1, mark.column + 1)
+        placed.append(issue)
+    return sorted(placed, key=lambda i: (i.line or 0, i.column or 0))
+
+
+def _mark_of(root: yaml.Node | None, path: str) -> Any:
+    """The start mark of the key (or item) at ``path``; its nearest existing ancestor if absent."""
+    node, mark = root, root.start_mark if root is not None else None
+    for part in _path_parts(path):
+        child = _child(node, part)
+        if child is None:
+            break
+        key, node = child
+        mark = key.start_mark
+    return mark
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if str(key.value) == str(part):
+                return key, value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part], node.value[part]
+    return None
+
+
+def _path_parts(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for match in re.finditer(r"\[(\d+)\]|([^.\[\]]+)", path):
+        parts.append(int(match.group(1)) if match.group(1) is not None else match.group(2))
+    return parts
+
+
+def _duplicate_keys(root: yaml.Node | None, prefix: Loc = ()) -> list[ConfigIssue]:
+    """Keys given twice in one mapping (YAML loaders silently keep the last)."""
+    issues = []
+    if isinstance(root, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in root.value:
+            loc = (*prefix, str(key.value))
+            if str(key.value) in seen:
+                mark = key.start_mark
+                message = "duplicate key (each key may appear once in a mapping)"
+                issues.append(ConfigIssue(_path(loc), message, mark.line + 1, mark.column + 1))
+            seen.add(str(key.value))
+            issues += _duplicate_keys(value, loc)
+    elif isinstance(root, yaml.SequenceNode):
+        for i, item in enumerate(root.value):
+            issues += _duplicate_keys(item, (*prefix, i))
+    return issues
