@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("program")
     p.set_defaults(handler=cmd_check)
 
+    from fmpc.runtime.backends.cli import add_backends_command
+
+    add_backends_command(sub)
+
     p = sub.add_parser("demo", help="the main job on the embedded default")
     p.set_defaults(handler=cmd_demo)
     return parser

@@ -1,0 +1,27 @@
+"""The Python frontend: lowers a program's text to a verified IR module, never executing it.
+
+>>> module = compile_source('''
+... def execute_command(image):
+...     image_patch = ImagePatch(image)
+...     return bool_to_yesno(image_patch.exists("7"))
+... ''')
+>>> [op.attributes["fn"] for op in module.routable_calls()]
+['exists']
+
+The accepted subset is documented in ``docs/frontend.md``.
+"""
+
+from fmpc.frontend.compiler import compile_file, compile_source, compile_source_with_warnings
+from fmpc.frontend.diagnostics import CompileError, Diagnostic
+from fmpc.frontend.library import DEFAULT_LIBRARY, Library, LibraryFunction
+
+__all__ = [
+    "DEFAULT_LIBRARY",
+    "CompileError",
+    "Diagnostic",
+    "Library",
+    "LibraryFunction",
+    "compile_file",
+    "compile_source",
+    "compile_source_with_warnings",
+]

@@ -1,7 +1,6 @@
 """fmpc's typed dataflow IR: types, ops, modules, verifier, text and JSON forms."""
 
 from fmpc.ir.core import Attr, Location, Module, Op, Region, Trait, Value, VerifyError
-from fmpc.ir.graph import dataflow_graph, uses
 from fmpc.ir.parser import ParseError, parse
 from fmpc.ir.printer import print_module
 from fmpc.ir.serialize import from_json, structurally_equal, to_json
@@ -19,6 +18,16 @@ from fmpc.ir.types import (
     parse_type,
 )
 from fmpc.ir.verifier import verify, verify_errors
+
+
+def __getattr__(name: str) -> object:
+    # The graph view needs networkx, which is slow to import: load it on first use only.
+    if name in ("dataflow_graph", "uses"):
+        from fmpc.ir import graph
+
+        return getattr(graph, name)
+    raise AttributeError(f"module 'fmpc.ir' has no attribute {name!r}")
+
 
 __all__ = [
     "Attr",

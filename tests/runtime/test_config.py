@@ -315,7 +315,7 @@ def _check(path: Path) -> tuple[int, str]:
     add_backends_command(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["backends", "check", str(path)])
     out = io.StringIO()
-    status = args.func(args, console=Console(file=out, width=200))
+    status = args.handler(args, console=Console(file=out, width=200))
     return status, out.getvalue()
 
 

@@ -15,7 +15,7 @@ from fmpc.runtime.config import BackendConfig, ConfigError, load_config
 def add_backends_command(subparsers: Any) -> None:
     """Register ``backends check CONFIG`` on an ``argparse`` subparsers object.
 
-    The handler is stored as ``func`` (``args.func(args)`` returns the exit status).
+    The handler is stored as ``handler`` (``args.handler(args)`` returns the exit status).
     """
     parser = subparsers.add_parser("backends", help="work with backend config files")
     commands = parser.add_subparsers(dest="backends_command", required=True)
@@ -25,7 +25,7 @@ def add_backends_command(subparsers: Any) -> None:
         description="Validate a backend config file (YAML) and print its backends.",
     )
     check.add_argument("config", help="the backend config file (YAML)")
-    check.set_defaults(func=run_backends_check)
+    check.set_defaults(handler=run_backends_check)
 
 
 def run_backends_check(args: argparse.Namespace, console: Console | None = None) -> int:

@@ -1,0 +1,3 @@
+def execute_command(image):
+    cars = find(image, "car")
+    return cars and "yes"

@@ -1,0 +1,2 @@
+async def execute_command(image):
+    return await find(image, "car")

@@ -1,0 +1,6 @@
+def execute_command(image):
+    if exists(image, "car"):
+        answer = 1
+    else:
+        answer = "none"
+    return answer

@@ -1,0 +1,4 @@
+def execute_command(image):
+    if exists(image, "car"):
+        break
+    return "no"

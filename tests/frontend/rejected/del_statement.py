@@ -1,0 +1,4 @@
+def execute_command(image):
+    cars = find(image, "car")
+    del cars
+    return 0

@@ -1,0 +1,3 @@
+def execute_command(image):
+    counts = {"car": len(find(image, "car"))}
+    return counts

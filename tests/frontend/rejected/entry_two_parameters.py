@@ -1,0 +1,2 @@
+def execute_command(image, question):
+    return ImagePatch(image).simple_query(question)

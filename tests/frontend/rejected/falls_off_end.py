@@ -1,0 +1,3 @@
+def execute_command(image) -> str:
+    if exists(image, "car"):
+        return "yes"

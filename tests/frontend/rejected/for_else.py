@@ -1,0 +1,7 @@
+def execute_command(image):
+    for car in find(image, "car"):
+        if car.exists("wheel"):
+            break
+    else:
+        return "no"
+    return "yes"

@@ -1,0 +1,4 @@
+def execute_command(image):
+    os = __import__("os")
+    names = globals()
+    return "ok"

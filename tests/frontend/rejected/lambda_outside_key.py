@@ -1,0 +1,4 @@
+def execute_command(image):
+    area = lambda p: p.width * p.height
+    cars = find(image, "car")
+    return area(cars[0])

@@ -1,0 +1,5 @@
+"""Counts cars."""
+
+
+def main(image):
+    return len(find(image, "car"))

@@ -1,0 +1,5 @@
+def execute_command(image):
+    def count(name):
+        return len(find(image, name))
+
+    return count("car")

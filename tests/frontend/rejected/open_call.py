@@ -1,0 +1,3 @@
+def execute_command(image):
+    labels = open("labels.txt").read()
+    return labels

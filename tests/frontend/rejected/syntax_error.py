@@ -1,0 +1,3 @@
+def execute_command(image):
+    cars = find(image, "car"
+    return len(cars)

@@ -1,0 +1,2 @@
+def execute_command(image):
+    return find(image, name="car")
