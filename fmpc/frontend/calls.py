@@ -128,6 +128,8 @@ class CallMixin(ComprehensionMixin):
         if receiver.type == Str:
             return self.string_method(method, receiver, node)
         entry = self.library.get(method)
+        if entry is not None and entry.ignores_receiver and receiver.type in (Patch, Image):
+            return self.library_call(entry, None, node, f"{describe(receiver.type)}.{method}")
         if entry is not None and entry.method and _fits(receiver.type, entry.params[0][1]):
             return self.library_call(entry, receiver, node, f"{describe(receiver.type)}.{method}")
         self.lower_arguments(node)

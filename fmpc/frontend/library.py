@@ -23,6 +23,8 @@ class LibraryFunction:
     ``method``: callable as ``patch.name(...)`` with the patch as first argument.
     ``attribute``: read as ``patch.name`` (box attributes), never called.
     ``function``: callable as ``name(...)`` in the plain function style.
+    ``ignores_receiver``: also callable as ``patch.name(...)`` with the patch unused (ViperGPT
+    spells ``llm_query`` both ways).
     """
 
     name: str
@@ -32,6 +34,7 @@ class LibraryFunction:
     method: bool = True
     function: bool = True
     attribute: bool = False
+    ignores_receiver: bool = False
     doc: str = ""
 
     @property
@@ -107,6 +110,7 @@ _ROUTABLE = (
         Str,
         "Answer a text-only question with a language model.",
         method=False,
+        ignores_receiver=True,
     ),
     _fn(
         "best_image_match",

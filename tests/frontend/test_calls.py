@@ -39,6 +39,18 @@ def test_both_styles_lower_to_the_same_calls() -> None:
     assert counts(method) == counts(function)  # Image -> Patch inserts the same image_patch
 
 
+def test_llm_query_is_callable_as_a_method_that_ignores_its_patch() -> None:
+    m = lower(
+        """
+        def execute_command(image):
+            return ImagePatch(image).llm_query("is 7 odd?")
+        """
+    )
+    (call,) = of(m, "fmpc.call")
+    assert calls(m) == [("llm_query", 0)]
+    assert [v.type for v in call.operands] == [Str]
+
+
 def test_image_converts_to_patch_where_a_patch_is_expected() -> None:
     m = lower(
         """

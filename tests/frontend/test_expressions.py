@@ -214,7 +214,10 @@ def test_is_none() -> None:
         ("'a'.title()", "str has no supported method 'title'"),
         ("ps.find('x')", "list[ImagePatch] has no method 'find'; lists support xs.append(v) only"),
         ("ps.sort()", "lists have no sort(); use sorted(xs"),
-        ("p.llm_query('x')", "'llm_query' is a function, not a method; call it as llm_query(...)"),
+        (
+            "p.bool_to_yesno(True)",
+            "'bool_to_yesno' is a function, not a method; call it as bool_to_yesno(...)",
+        ),
         (
             "p.crop(0, 0, 'a', 1)",
             "argument 'right' of ImagePatch.crop() has type str, expected float",
