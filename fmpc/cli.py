@@ -50,11 +50,17 @@ def write_output(text: str, out: str | None) -> None:
 
 
 def compile_program(path: str):  # type: ignore[no-untyped-def]
-    """Compile and verify the program at ``path``."""
-    from fmpc.frontend import compile_source
+    """Compile and verify the program at ``path``; warnings (including literals outside the
+    embedded world's vocabulary) go to stderr."""
+    from fmpc.frontend import compile_source_with_warnings
     from fmpc.ir import verify
+    from fmpc.worlds.perception import check_literal
 
-    module = compile_source(read_text(path), filename=Path(path).name)
+    module, warnings = compile_source_with_warnings(
+        read_text(path), filename=Path(path).name, literal_check=check_literal
+    )
+    for warning in warnings:
+        print(warning.format(), file=sys.stderr)
     verify(module)
     return module
 
@@ -121,8 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_check)
 
     from fmpc.runtime.backends.cli import add_backends_command
+    from fmpc.runtime.run_cli import add_run_command
 
     add_backends_command(sub)
+    add_run_command(sub)
 
     p = sub.add_parser("demo", help="the main job on the embedded default")
     p.set_defaults(handler=cmd_demo)

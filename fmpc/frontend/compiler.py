@@ -13,6 +13,7 @@ from fmpc.frontend.checks import check_program
 from fmpc.frontend.diagnostics import WARNING, CompileError, Diagnostic, Reporter, SourceText
 from fmpc.frontend.functions import FunctionMixin
 from fmpc.frontend.library import DEFAULT_LIBRARY, Library
+from fmpc.frontend.literals import LiteralCheck, literal_warnings
 from fmpc.frontend.typesys import HintKey, pending_key
 from fmpc.ir.core import Module
 from fmpc.ir.ops import FuncOp
@@ -47,10 +48,14 @@ def compile_file(path: str | Path, library: Library = DEFAULT_LIBRARY) -> Module
 
 
 def compile_source_with_warnings(
-    source: str, filename: str = "<program>", library: Library = DEFAULT_LIBRARY
+    source: str,
+    filename: str = "<program>",
+    library: Library = DEFAULT_LIBRARY,
+    literal_check: LiteralCheck | None = None,
 ) -> tuple[Module, list[Diagnostic]]:
     """Like :func:`compile_source`, also returning the warnings (unreachable code, unused
-    helpers, expressions without effect)."""
+    helpers, expressions without effect, and literal arguments ``literal_check`` rejects —
+    e.g. ``fmpc.worlds.check_literal`` for the embedded world's vocabulary)."""
     text = SourceText(source, filename)
     try:
         module, report = _lower(source, text, library)
@@ -63,7 +68,10 @@ def compile_source_with_warnings(
         op.attributes["site"] = site
     module.source = source
     _check_verified(module, text)
-    return module, report.warnings()
+    found = report.warnings()
+    if literal_check is not None:
+        found += literal_warnings(module, text, literal_check)
+    return module, found
 
 
 def _lower(source: str, text: SourceText, library: Library) -> tuple[Module, Reporter]:

@@ -1,5 +1,6 @@
 """fmpc's typed dataflow IR: types, ops, modules, verifier, text and JSON forms."""
 
+from fmpc.ir import ops_batch as _ops_batch  # noqa: F401 - registers fmpc.call.batch for the parser
 from fmpc.ir.core import Attr, Location, Module, Op, Region, Trait, Value, VerifyError
 from fmpc.ir.parser import ParseError, parse
 from fmpc.ir.printer import print_module

@@ -1,0 +1,32 @@
+"""Policies choose a backend for every call site on every input: the protocol, static and random
+baselines, and (registered by name) the learned ones. See docs/runtime.md.
+
+Names are imported on first access, so importing ``fmpc.policies`` does not load JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Policy": "fmpc.policies.base",
+    "BasePolicy": "fmpc.policies.base",
+    "Episode": "fmpc.policies.base",
+    "SiteInfo": "fmpc.policies.base",
+    "Feedback": "fmpc.policies.base",
+    "PolicyError": "fmpc.policies.base",
+    "UnknownPolicy": "fmpc.policies.base",
+    "policy_from_spec": "fmpc.policies.base",
+    "register_policy": "fmpc.policies.base",
+    "StaticPolicy": "fmpc.policies.simple",
+    "RandomPolicy": "fmpc.policies.simple",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fmpc.policies' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,0 +1,52 @@
+"""The runtime: the reference interpreter, the executor that routes every call site through a
+policy, backends, traces, the execution cache and runtime values. See docs/runtime.md.
+
+Names are imported on first access, so importing ``fmpc.runtime`` does not load JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Interpreter": "fmpc.runtime.interpreter",
+    "RunResult": "fmpc.runtime.interpreter",
+    "RunState": "fmpc.runtime.interpreter",
+    "ProgramError": "fmpc.runtime.errors",
+    "BackendError": "fmpc.runtime.errors",
+    "HELPERS": "fmpc.runtime.library",
+    "ImageValue": "fmpc.runtime.values",
+    "PatchValue": "fmpc.runtime.values",
+    "Executor": "fmpc.runtime.executor",
+    "run_stream": "fmpc.runtime.executor",
+    "ExecutionResult": "fmpc.runtime.trace",
+    "SiteCall": "fmpc.runtime.trace",
+    "Trace": "fmpc.runtime.trace",
+    "ExecutionCache": "fmpc.runtime.cache",
+    "Backend": "fmpc.runtime.backends",
+    "BackendResult": "fmpc.runtime.backends",
+    "BackendFailure": "fmpc.runtime.backends",
+    "BackendUnavailable": "fmpc.runtime.backends",
+    "BackendTimeout": "fmpc.runtime.backends",
+    "BackendResponseError": "fmpc.runtime.backends",
+    "BackendTable": "fmpc.runtime.backends",
+    "CallableBackend": "fmpc.runtime.backends",
+    "JaxBackend": "fmpc.runtime.backends",
+    "HttpBackend": "fmpc.runtime.backends",
+    "call_batch": "fmpc.runtime.backends",
+    "build_backends": "fmpc.runtime.backends",
+    "load_backends": "fmpc.runtime.backends",
+    "BackendConfig": "fmpc.runtime.config",
+    "ConfigError": "fmpc.runtime.config",
+    "load_config": "fmpc.runtime.config",
+    "parse_config": "fmpc.runtime.config",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fmpc.runtime' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,0 +1,723 @@
+"""The executor: runs a compiled program on inputs with a policy choosing a backend at every
+call-site execution, and accounts for every call.
+
+``Executor`` is a subclass of the reference interpreter (``fmpc.runtime.interpreter``) that only
+changes how routable calls are served, so its answers are the interpreter's by construction. At
+each execution of a call site it
+
+1. asks the input's policy episode for a backend (``Episode.decide``; timed),
+2. looks the call up in the execution cache, else calls the backend (``call_batch``),
+3. records a ``SiteCall`` in the input's trace and updates the features adaptive policies see,
+4. on failure, falls back to the backend's configured fallback (``BackendTable.fallback``) when
+   ``fallbacks`` is on; with none left, the run ends with ``ExecutionResult(error=...)``.
+
+A site whose call op carries a ``cascade`` attribute (made by the cascade pass) is not routed by
+the policy: it runs the named backends in order, escalating while the confidence is below the
+site's ``thresholds``. A ``fmpc.call.batch`` op serves all its items in one request per backend.
+
+``run(image)`` never raises for a failing backend, program or policy: the error is in the result,
+with every call made before it. ``run_window(images)`` runs several inputs at once, one thread per
+input, and batches their backend calls: whenever every run of the window is waiting on a backend
+(or finished), the waiting calls go out as one batch per backend. Answers and traces equal those
+of ``run`` one input at a time.
+
+The executor holds no per-run state (it lives in each run's ``RunState``) and nothing mutable
+once built, so one executor serves many threads and several executors with different policies
+run side by side, sharing a thread-safe ``ExecutionCache``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from fmpc.ir.core import Module
+from fmpc.ir.ops import CallOp
+from fmpc.ir.ops_batch import BatchCallOp
+from fmpc.ir.types import ListType
+from fmpc.policies.base import (
+    CALLS_SO_FAR,
+    COST_SO_FAR,
+    EXECUTION,
+    SITE_FEATURES,
+    Episode,
+    Feedback,
+    Policy,
+    SiteInfo,
+    feature_key,
+)
+from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
+from fmpc.runtime.backends.jax import JaxBackend
+from fmpc.runtime.backends.table import BackendTable
+from fmpc.runtime.cache import ExecutionCache
+from fmpc.runtime.errors import ProgramError
+from fmpc.runtime.inputs import InputItem
+from fmpc.runtime.interpreter import Interpreter, RunState, expected, fits
+from fmpc.runtime.library import HELPERS
+from fmpc.runtime.trace import ExecutionResult, SiteCall, Trace, Via
+
+MAX_WINDOW = 256
+"""The most inputs ``Executor.run_window`` runs at once (one thread each)."""
+
+
+class RoutingError(ValueError):
+    """The program's call sites cannot be served by the given backends (a function without
+    backends, an unknown backend name in a site's ``backends`` or ``cascade``...). The message
+    lists every problem with its source location."""
+
+
+def nominal_cost(backend: Backend) -> float:
+    """The cost of one call of ``backend`` without knowing its arguments.
+
+    In order: its ``nominal_cost`` attribute (a number, or a method taking nothing); ``nan``
+    for a ``JaxBackend``, whose cost is measured per input shape; else ``backend.cost(())``,
+    which backends with a declared cost answer (``nan`` if it raises).
+    """
+    declared = getattr(backend, "nominal_cost", None)
+    if declared is not None:
+        return float(declared() if callable(declared) else declared)
+    if isinstance(backend, JaxBackend):
+        return math.nan
+    try:
+        return float(backend.cost(()))
+    except Exception:  # a cost that needs real arguments: unknown until the backend runs
+        return math.nan
+
+
+# ---------------------------------------------------------------- the site table
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Everything the executor needs about one call site, resolved once."""
+
+    info: SiteInfo
+    backends: tuple[Backend, ...]
+    index_of: Mapping[str, int]
+    cascade: tuple[Backend, ...] = ()
+    thresholds: tuple[float, ...] = ()
+    keys: tuple[str, ...] = ()
+
+    @property
+    def routed(self) -> bool:
+        """Whether the policy chooses the backend (no cascade)."""
+        return not self.cascade
+
+
+def _build_sites(
+    module: Module, table: BackendTable, costs: Mapping[tuple[str, str], float]
+) -> dict[int, _Site]:
+    sites: dict[int, _Site] = {}
+    problems: list[str] = []
+    for op in module.entry.regions[0].walk():
+        if isinstance(op, CallOp):
+            try:
+                sites[op.site] = _resolve_site(op, table, costs)
+            except ValueError as exc:
+                where = f"{op.loc}: " if op.loc is not None else ""
+                problems.append(f"{where}site {op.site} ({op.fn}): {exc}")
+    if problems:
+        raise RoutingError("\n".join(problems))
+    return sites
+
+
+def _resolve_site(op: CallOp, table: BackendTable, costs: Mapping[tuple[str, str], float]) -> _Site:
+    if op.fn not in table:
+        known = ", ".join(sorted(table)) or "none"
+        raise ValueError(f"no backends for {op.fn!r} (functions with backends: {known})")
+    group = table[op.fn]
+    backends = _named(op, group, "backends") or group
+    names = tuple(b.name for b in backends)
+    info = SiteInfo(op.site, op.fn, names, tuple(_cost_of(b, costs) for b in backends))
+    keys = tuple(feature_key(op.site, kind) for kind in SITE_FEATURES)
+    index_of = MappingProxyType({name: i for i, name in enumerate(names)})
+    cascade = _named(op, group, "cascade")
+    if not cascade:
+        return _Site(info, backends, index_of, keys=keys)
+    thresholds = _thresholds(op, len(cascade))
+    return _Site(info, backends, index_of, cascade, thresholds, keys)
+
+
+def _named(op: CallOp, group: tuple[Backend, ...], attribute: str) -> tuple[Backend, ...]:
+    names = op.attributes.get(attribute)
+    if names is None:
+        return ()
+    if not isinstance(names, tuple) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{attribute} must be a tuple of backend names, got {names!r}")
+    by_name = {b.name: b for b in group}
+    unknown = [str(n) for n in names if n not in by_name]
+    if unknown:
+        offered = ", ".join(by_name)
+        raise ValueError(
+            f"{attribute} names unknown backend(s) {', '.join(unknown)} (configured: {offered})"
+        )
+    return tuple(by_name[str(n)] for n in names)
+
+
+def _thresholds(op: CallOp, steps: int) -> tuple[float, ...]:
+    raw = op.attributes.get("thresholds", op.attributes.get("threshold"))
+    values = raw if isinstance(raw, tuple) else (raw,)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"a cascade needs numeric thresholds, got {raw!r}")
+    if len(values) == 1:
+        values = values * (steps - 1)
+    if len(values) != steps - 1:
+        raise ValueError(
+            f"a cascade of {steps} backends needs {steps - 1} thresholds, got {len(values)}"
+        )
+    return tuple(float(v) for v in values)  # type: ignore[arg-type]
+
+
+def _cost_of(backend: Backend, costs: Mapping[tuple[str, str], float]) -> float:
+    given = costs.get((backend.function, backend.name))
+    return float(given) if given is not None else nominal_cost(backend)
+
+
+# ---------------------------------------------------------------- per-run state
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A policy episode begun for one input (or why it could not begin) and its time."""
+
+    episode: Episode | None
+    seconds: float
+    error: str | None = None
+
+
+class _ExecRun(RunState):
+    """The state of one executor run: the interpreter's, plus the policy episode, the calls
+    made, the features adaptive policies read and the time spent deciding."""
+
+    def __init__(self, image: Any, started: _Started, batcher: _WindowBatcher | None) -> None:
+        super().__init__(image)
+        self.input_id = str(getattr(image, "id", ""))
+        self.episode = started.episode
+        self.decision_time = started.seconds
+        self.batcher = batcher
+        self.log: list[SiteCall] = []
+        self.features: dict[str, float] = {COST_SO_FAR: 0.0, CALLS_SO_FAR: 0.0}
+        self.view: Mapping[str, float] = MappingProxyType(self.features)
+
+
+@dataclass
+class _Attempt:
+    """One item's next backend call at a site."""
+
+    item: int
+    backend: Backend
+    via: Via
+    step: int = 0
+    fell_back_from: str | None = None
+    tried: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Outcome:
+    attempt: _Attempt
+    result: BackendResult
+    latency_s: float
+    cached: bool
+
+
+# ---------------------------------------------------------------- window batching
+
+
+@dataclass
+class _Request:
+    backend: Backend
+    batch: list[Args]
+    results: list[BackendResult] | None = None
+    latency_s: float = 0.0
+
+
+class _WindowBatcher:
+    """Gathers the backend calls of a window's runs and sends them when no run can go on.
+
+    ``live`` counts runs that are neither waiting on a call nor finished; when it drops to zero
+    the waiting requests go out, one ``call_batch`` per backend, and their runs resume.
+    """
+
+    def __init__(self, runs: int) -> None:
+        self._cond = threading.Condition()
+        self._live = runs
+        self._pending: list[_Request] = []
+
+    def call(self, backend: Backend, batch: list[Args]) -> tuple[list[BackendResult], float]:
+        """Serve ``batch`` with ``backend`` together with the other runs' calls."""
+        request = _Request(backend, batch)
+        with self._cond:
+            self._pending.append(request)
+            self._live -= 1
+            if self._live == 0:
+                self._flush()
+            while request.results is None:
+                self._cond.wait()
+        return request.results, request.latency_s
+
+    def finish(self) -> None:
+        """A run ended: it will make no more calls."""
+        with self._cond:
+            self._live -= 1
+            if self._live == 0 and self._pending:
+                self._flush()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        groups: dict[int, list[_Request]] = {}
+        for request in pending:
+            groups.setdefault(id(request.backend), []).append(request)
+        for requests in groups.values():
+            _serve_together(requests)
+        self._live += len(pending)
+        self._cond.notify_all()
+
+
+def _serve_together(requests: list[_Request]) -> None:
+    """Serve all ``requests`` of one backend in one call. If the backend raises (or miscounts)
+    on the merged batch, each request is served alone instead, so that every run gets the
+    outcome it would have had by itself."""
+    if len(requests) > 1 and _serve_merged(requests):
+        return
+    for request in requests:
+        start = time.perf_counter()
+        request.results = call_batch(request.backend, request.batch)
+        request.latency_s = time.perf_counter() - start
+
+
+def _serve_merged(requests: list[_Request]) -> bool:
+    batch = [args for request in requests for args in request.batch]
+    start = time.perf_counter()
+    try:
+        results = list(requests[0].backend(batch))
+    except Exception:  # the caller serves each request alone; call_batch reports the failure
+        return False
+    if len(results) != len(batch):
+        return False
+    latency = time.perf_counter() - start
+    offset = 0
+    for request in requests:
+        request.results = results[offset : offset + len(request.batch)]
+        request.latency_s = latency
+        offset += len(request.batch)
+    return True
+
+
+# ---------------------------------------------------------------- the executor
+
+
+class Executor(Interpreter):
+    """Runs ``module`` with ``policy`` choosing among ``backends`` at every site execution.
+
+    ``cache``: an ``ExecutionCache`` to share backend outputs (none by default). ``fallbacks``:
+    replace a failed backend by its configured fallback. ``costs``: nominal cost per
+    ``(function, backend name)`` shown to the policy (``SiteInfo.costs``), overriding
+    ``nominal_cost``. Raises ``RoutingError`` when a site cannot be served and ``PolicyError``
+    when the policy cannot route the program (``Policy.bind``)::
+
+        executor = Executor(module, table, StaticPolicy("smallest"), cache=ExecutionCache())
+        result = executor.run(image)          # ExecutionResult: answer, cost, trace, error
+        results = executor.run_window(images) # the same, backend calls batched across inputs
+    """
+
+    def __init__(
+        self,
+        module: Module,
+        backends: BackendTable,
+        policy: Policy,
+        *,
+        cache: ExecutionCache | None = None,
+        helpers: Mapping[str, Any] = HELPERS,
+        fallbacks: bool = True,
+        costs: Mapping[tuple[str, str], float] | None = None,
+        check_results: bool = True,
+        verify_module: bool = True,
+    ) -> None:
+        super().__init__(
+            module, {}, helpers, check_results=check_results, verify_module=verify_module
+        )
+        self.table = backends
+        self.policy = policy
+        self.cache = cache
+        self.fallbacks = fallbacks
+        self._sites = MappingProxyType(_build_sites(module, backends, costs or {}))
+        self.sites: Mapping[int, SiteInfo] = MappingProxyType(
+            {s: site.info for s, site in sorted(self._sites.items()) if site.routed}
+        )
+        self.all_sites: Mapping[int, SiteInfo] = MappingProxyType(
+            {s: site.info for s, site in sorted(self._sites.items())}
+        )
+        policy.bind(self.sites)
+
+    # ------------------------------------------------------------ running
+
+    def run(self, image: Any) -> ExecutionResult:
+        """Run the program on ``image``; never raises for a backend, program or policy failure."""
+        return self._execute(image, self._start(image), None)
+
+    def run_window(self, images: Sequence[Any]) -> list[ExecutionResult]:
+        """Run ``images`` together, batching their backend calls; results in input order.
+
+        One thread per input; more than ``MAX_WINDOW`` inputs run as consecutive windows.
+        """
+        images = list(images)
+        if len(images) > MAX_WINDOW:
+            chunks = [images[i : i + MAX_WINDOW] for i in range(0, len(images), MAX_WINDOW)]
+            return [result for chunk in chunks for result in self.run_window(chunk)]
+        if len(images) <= 1:
+            return [self.run(image) for image in images]
+        started = self._start_window(images)
+        batcher = _WindowBatcher(len(images))
+        results: list[ExecutionResult | None] = [None] * len(images)
+        crashes: list[BaseException] = []
+
+        def work(i: int) -> None:
+            try:
+                results[i] = self._execute(images[i], started[i], batcher)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                crashes.append(exc)
+            finally:
+                batcher.finish()
+
+        threads = [
+            threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(images))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if crashes:
+            raise crashes[0]
+        return [r for r in results if r is not None]
+
+    def new_run(self, image: Any) -> RunState:
+        """A fresh run with the policy's episode for ``image`` started."""
+        return _ExecRun(image, self._start(image), None)
+
+    def _start(self, image: Any) -> _Started:
+        input_id = str(getattr(image, "id", ""))
+        start = time.perf_counter()
+        try:
+            episode = self.policy.start(input_id, image, self.sites)
+        except Exception as exc:  # a failing policy fails this input only
+            reason = f"policy {self.policy.name} failed to start: {type(exc).__name__}: {exc}"
+            return _Started(None, time.perf_counter() - start, reason)
+        return _Started(episode, time.perf_counter() - start)
+
+    def _start_window(self, images: list[Any]) -> list[_Started]:
+        """Begin every input of a window: one ``policy.start_window`` call when the policy has
+        one (its time is shared equally), else ``start`` per input."""
+        start_window = getattr(self.policy, "start_window", None)
+        if start_window is None:
+            return [self._start(image) for image in images]
+        ids = [str(getattr(image, "id", "")) for image in images]
+        start = time.perf_counter()
+        try:
+            episodes = list(start_window(ids, images, self.sites))
+            if len(episodes) != len(images):
+                raise ValueError(f"{len(episodes)} episodes for {len(images)} inputs")
+        except Exception as exc:  # a failing policy fails these inputs only
+            share = (time.perf_counter() - start) / len(images)
+            reason = f"policy {self.policy.name} failed to start: {type(exc).__name__}: {exc}"
+            return [_Started(None, share, reason) for _ in images]
+        share = (time.perf_counter() - start) / len(images)
+        return [_Started(episode, share) for episode in episodes]
+
+    def _execute(
+        self, image: Any, started: _Started, batcher: _WindowBatcher | None
+    ) -> ExecutionResult:
+        run = _ExecRun(image, started, batcher)
+        error = started.error
+        answer = None
+        if error is None:
+            try:
+                answer = self.run_function(self.module.entry, [image], run)
+            except ProgramError as exc:
+                error = str(exc)
+        policy_cost = float(getattr(run.episode, "compute_cost", 0.0) or 0.0)
+        trace = Trace(run.input_id, tuple(run.log), policy_cost, run.decision_time)
+        return ExecutionResult(
+            run.input_id, None if error else answer, trace.total_cost, trace, error
+        )
+
+    # ------------------------------------------------------------ call sites
+
+    def call_routable(self, op: CallOp, args: list[Any], run: RunState) -> Any:
+        """Serve one execution of ``op`` through the policy, the cache and the backends."""
+        return self._serve(op, [tuple(args)], _as_exec(run))[0]
+
+    def visit_BatchCallOp(self, op: BatchCallOp, args: list[Any], run: RunState) -> Any:
+        """Serve every item of a batched call (one request per backend) and check the outputs."""
+        positions = op.batched
+        lists = [args[i] for i in positions]
+        n = len(lists[0])
+        if any(len(items) != n for items in lists):
+            lengths = ", ".join(str(len(items)) for items in lists)
+            raise ValueError(f"batched lists have different lengths ({lengths})")
+        run.calls[op.site] += n
+        batch = [
+            tuple(args[j][k] if j in positions else args[j] for j in range(len(args)))
+            for k in range(n)
+        ]
+        outputs = self._serve(op, batch, _as_exec(run)) if n else []
+        element = op.result.type.element if isinstance(op.result.type, ListType) else None
+        for value in outputs:
+            if self.check_results and element is not None and not fits(value, element):
+                raise self.backend_error(
+                    op, f"the backend returned {value!r}, expected {expected(element)}"
+                )
+        return outputs
+
+    def _serve(self, op: CallOp, items: list[Args], run: _ExecRun) -> list[Any]:
+        site = self._sites[op.site]
+        first = run.calls[op.site] - len(items)
+        pending = self._first_attempts(op, site, len(items), first, run)
+        outputs: list[Any] = [None] * len(items)
+        while pending:
+            outcomes = self._call_round(op, site, items, pending, run)
+            pending = []
+            failed: list[_Outcome] = []
+            for outcome in outcomes:
+                self._record(op, site, items, outcome, first, run)
+                step = self._next_step(site, outcome)
+                if step is not None:
+                    pending.append(step)
+                elif outcome.result.ok:
+                    outputs[outcome.attempt.item] = outcome.result.output
+                else:
+                    failed.append(outcome)
+            if failed:
+                raise self.backend_error(op, _failure_reason(failed[0]))
+        return outputs
+
+    def _first_attempts(
+        self, op: CallOp, site: _Site, n: int, first: int, run: _ExecRun
+    ) -> list[_Attempt]:
+        if site.cascade:
+            return [_Attempt(k, site.cascade[0], "cascade") for k in range(n)]
+        return [
+            _Attempt(k, site.backends[self._decide(op, site, first + k, run)], "policy")
+            for k in range(n)
+        ]
+
+    def _decide(self, op: CallOp, site: _Site, execution: int, run: _ExecRun) -> int:
+        assert run.episode is not None
+        run.features[EXECUTION] = float(execution)
+        start = time.perf_counter()
+        try:
+            choice = run.episode.decide(op.site, run.view)
+        except Exception as exc:  # reported as this input's error, at the site
+            raise self.error(
+                op, f"policy {self.policy.name} failed to decide: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            run.decision_time += time.perf_counter() - start
+        try:
+            index = operator.index(choice)
+        except TypeError:
+            raise self.error(
+                op, f"policy {self.policy.name} returned {choice!r}, not a backend index"
+            ) from None
+        if not 0 <= index < len(site.backends):
+            raise self.error(
+                op,
+                f"policy {self.policy.name} chose backend {index}; the site has {len(site.backends)}",
+            )
+        return index
+
+    def _call_round(
+        self, op: CallOp, site: _Site, items: list[Args], attempts: list[_Attempt], run: _ExecRun
+    ) -> list[_Outcome]:
+        """Every attempt's outcome, in order: from the cache, else one call per backend."""
+        outcomes: list[_Outcome | None] = [None] * len(attempts)
+        groups: dict[int, list[int]] = {}
+        keys = []
+        for i, attempt in enumerate(attempts):
+            key = self._key(op, attempt, items, run)
+            keys.append(key)
+            hit = self.cache.get(key) if self.cache is not None and key is not None else None
+            if hit is not None:
+                outcomes[i] = _Outcome(attempt, hit.result, hit.latency_s, True)
+            else:
+                groups.setdefault(id(attempt.backend), []).append(i)
+        for indices in groups.values():
+            backend = attempts[indices[0]].backend
+            results, latency = self._call(backend, [items[attempts[i].item] for i in indices], run)
+            for i, result in zip(indices, results, strict=True):
+                outcomes[i] = _Outcome(attempts[i], result, latency, False)
+                key = keys[i]
+                if self.cache is not None and key is not None:
+                    self.cache.put(key, result, latency)
+        return [o for o in outcomes if o is not None]
+
+    def _key(self, op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun) -> Any:
+        if self.cache is None:
+            return None
+        return self.cache.key(
+            run.input_id, op.site, op.fn, attempt.backend.name, items[attempt.item]
+        )
+
+    @staticmethod
+    def _call(
+        backend: Backend, batch: list[Args], run: _ExecRun
+    ) -> tuple[list[BackendResult], float]:
+        if run.batcher is not None:
+            return run.batcher.call(backend, batch)
+        start = time.perf_counter()
+        results = call_batch(backend, batch)
+        return results, time.perf_counter() - start
+
+    def _next_step(self, site: _Site, outcome: _Outcome) -> _Attempt | None:
+        """What to call next for this item: a cascade escalation, a fallback, or nothing."""
+        attempt, result = outcome.attempt, outcome.result
+        tried = attempt.tried | {attempt.backend.name}
+        last_step = attempt.step + 1 >= len(site.cascade)
+        if result.ok:
+            if (
+                attempt.via == "cascade"
+                and not last_step
+                and result.confidence < site.thresholds[attempt.step]
+            ):
+                return _Attempt(
+                    attempt.item,
+                    site.cascade[attempt.step + 1],
+                    "cascade",
+                    attempt.step + 1,
+                    None,
+                    tried,
+                )
+            return None
+        fallback = (
+            self.table.fallback(site.info.fn, attempt.backend.name) if self.fallbacks else None
+        )
+        if fallback is not None and fallback.name not in tried:
+            return _Attempt(
+                attempt.item, fallback, "fallback", attempt.step, attempt.backend.name, tried
+            )
+        if attempt.via == "cascade" and not last_step:
+            return _Attempt(
+                attempt.item,
+                site.cascade[attempt.step + 1],
+                "cascade",
+                attempt.step + 1,
+                None,
+                tried,
+            )
+        return None
+
+    def _record(
+        self,
+        op: CallOp,
+        site: _Site,
+        items: list[Args],
+        outcome: _Outcome,
+        first: int,
+        run: _ExecRun,
+    ) -> None:
+        attempt, result = outcome.attempt, outcome.result
+        choice = site.index_of.get(attempt.backend.name)
+        error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
+        run.log.append(
+            SiteCall(
+                op.site,
+                op.fn,
+                attempt.backend.name,
+                result.cost,
+                result.output,
+                result.confidence,
+                outcome.latency_s,
+                outcome.cached,
+                error,
+                attempt.fell_back_from,
+                attempt.via,
+                first + attempt.item,
+                choice,
+            )
+        )
+        features = run.features
+        features[COST_SO_FAR] += result.cost
+        features[CALLS_SO_FAR] += 1.0
+        if result.ok:
+            confidence_key, output_key, backend_key, cost_key = site.keys
+            features[confidence_key] = result.confidence
+            number = _as_number(result.output)
+            if number is None:
+                features.pop(output_key, None)
+            else:
+                features[output_key] = number
+            features[backend_key] = float(choice) if choice is not None else -1.0
+            features[cost_key] = result.cost
+
+
+def _as_exec(run: RunState) -> _ExecRun:
+    if not isinstance(run, _ExecRun):
+        raise TypeError("an Executor runs with its own run state (use Executor.run)")
+    return run
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, list):
+        return float(len(value))
+    if isinstance(value, str):
+        return {"yes": 1.0, "no": 0.0}.get(value.strip().lower())
+    return None
+
+
+def _failure_reason(outcome: _Outcome) -> str:
+    attempt = outcome.attempt
+    error = outcome.result.error
+    reason = f"backend {attempt.backend.name!r} failed ({type(error).__name__}): {error}"
+    if attempt.fell_back_from is not None:
+        reason += f" (after falling back from {attempt.fell_back_from!r})"
+    return reason
+
+
+# ---------------------------------------------------------------- streams
+
+
+@dataclass(frozen=True)
+class StreamStep:
+    """One input of a stream: the ``item`` read, its ``result`` (``None`` when the input could not
+    be read: ``item.error`` says why) and the ``feedback`` given to the policy (``None`` without a
+    label)."""
+
+    item: InputItem
+    result: ExecutionResult | None
+    feedback: Feedback | None = field(default=None)
+
+
+def run_stream(
+    executor: Executor,
+    items: Iterable[InputItem],
+    *,
+    window: int | None = None,
+    learn: bool = True,
+) -> Iterator[StreamStep]:
+    """Stream ``items`` through ``executor`` window by window (``window`` inputs, default the
+    policy's), then, for each labelled input in order, give the policy its feedback
+    (``observe``) when ``learn``. Yields one ``StreamStep`` per item, in order."""
+    size = max(1, window or int(getattr(executor.policy, "window", 1) or 1))
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        readable = [item.image for item in chunk if item.image is not None]
+        results = iter(executor.run_window(readable))
+        for item in chunk:
+            if item.image is None:
+                yield StreamStep(item, None)
+                continue
+            result = next(results)
+            feedback = None
+            if item.labelled:
+                feedback = Feedback.of(result.answer, item.label, error=result.error)
+                if learn:
+                    executor.policy.observe(result.trace, feedback)
+            yield StreamStep(item, result, feedback)

@@ -1,0 +1,452 @@
+"""``fmpc run``: stream inputs through a program with a policy and report accuracy and cost.
+
+::
+
+    fmpc run PROGRAM (--world digits --n N [--seed S] | --inputs DIR_OR_JSONL) --policy POLICY
+             [--backends CONFIG.yaml | --backends perfect] [--window K] [--json]
+
+``PROGRAM`` is a Python program (``.py``), or a compiled one: IR text (``.fmp``) or IR JSON
+(``.json``). With ``--world`` the inputs are scenes of the embedded world, each labelled with the
+program's answer under perfect perception; with ``--inputs`` they are the PNG/JPEG images of a
+directory or the lines of a JSONL file (``{"image": PATH, "label": ...}``). Backends: the model
+zoo by default, a YAML config with ``--backends``, or perfect perception (cost 0, for checking a
+program) with ``--backends perfect``. A progress bar goes to stderr; with ``--json`` the last
+line on stdout is one JSON object summarising the run (see ``RunSummary.to_json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:  # the heavy modules (JAX among them) load only when ``run`` runs
+    from fmpc.ir.core import Module
+    from fmpc.policies.base import Policy
+    from fmpc.runtime.backends.callable import CallableBackend
+    from fmpc.runtime.backends.table import BackendTable
+    from fmpc.runtime.config import PerfectSpec
+    from fmpc.runtime.executor import Executor, StreamStep
+    from fmpc.runtime.inputs import InputSource
+
+PERFECT = "perfect"
+"""``--backends perfect``: perfect-perception backends of the embedded world (cost 0)."""
+
+MAX_SHOWN_ERRORS = 10
+"""Per-input errors printed while streaming; the rest are only counted."""
+
+
+class RunSetupError(Exception):
+    """Something ``fmpc run`` was given cannot be used; reported without a traceback."""
+
+
+def _setup_errors() -> tuple[type[BaseException], ...]:
+    """What ``fmpc run`` reports as a message and exit status 1."""
+    from fmpc.frontend import CompileError
+    from fmpc.ir import ParseError, VerifyError
+    from fmpc.policies.base import PolicyError
+    from fmpc.runtime.config import ConfigError
+    from fmpc.runtime.executor import RoutingError
+    from fmpc.runtime.inputs import InputError
+
+    return (
+        RunSetupError,
+        CompileError,
+        ParseError,
+        VerifyError,
+        ConfigError,
+        PolicyError,
+        RoutingError,
+        InputError,
+    )
+
+
+def add_run_command(subparsers: Any) -> None:
+    """Register ``run`` on an ``argparse`` subparsers object; the handler is ``args.handler``
+    (``args.handler(args)`` returns the exit status)."""
+    parser = subparsers.add_parser(
+        "run",
+        help="stream inputs through a program with a policy",
+        description="Stream inputs through a program with a policy choosing a backend at every "
+        "call site; report accuracy, F1 and cost.",
+    )
+    parser.add_argument("program", help="a program (.py), or a compiled one (.fmp IR text, .json)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--world", metavar="WORLD", help="scenes of the embedded world: digits")
+    source.add_argument(
+        "--inputs", metavar="DIR_OR_JSONL", help="a directory of images or a JSONL file"
+    )
+    parser.add_argument("--n", type=int, help="number of world scenes (with --world)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="world stream and policy seed (default 0)"
+    )
+    parser.add_argument(
+        "--policy",
+        required=True,
+        help="static:smallest, static:largest, static:<backend>, random, ...",
+    )
+    parser.add_argument("--backends", metavar="CONFIG.yaml", help="backend config, or 'perfect'")
+    parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(
+    args: argparse.Namespace, console: Console | None = None, err: Console | None = None
+) -> int:
+    """Run ``fmpc run`` with parsed ``args``: 0 when the stream ran, 1 on a setup error."""
+    console = console or Console()
+    err = err or Console(stderr=True)
+    try:
+        executor, source = _set_up(args)
+    except _setup_errors() as exc:
+        err.print(
+            f"fmpc run: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True
+        )
+        return 1
+    try:
+        summary = _stream(executor, source, args, err)
+    finally:
+        executor.table.close()
+    _report(summary, args, console)
+    return 0
+
+
+def _message(exc: BaseException) -> str:
+    from fmpc.frontend import CompileError
+
+    return exc.format() if isinstance(exc, CompileError) else str(exc)
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
+    from fmpc.policies.base import policy_from_spec
+    from fmpc.runtime.cache import ExecutionCache
+    from fmpc.runtime.executor import Executor
+    from fmpc.runtime.inputs import open_inputs, world_inputs
+
+    _check_arguments(args)
+    module = load_program(args.program)
+    if args.world is not None:
+        source = world_inputs(module, args.n, seed=args.seed, world=args.world)
+    else:
+        source = open_inputs(args.inputs)
+    table, costs = make_backends(args.backends)
+    try:
+        policy = policy_from_spec(args.policy, **policy_options(args))
+        executor = Executor(module, table, policy, cache=ExecutionCache(), costs=costs)
+    except BaseException:
+        table.close()
+        raise
+    return executor, source
+
+
+def policy_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options every policy factory receives (``seed``); policies that take more (``lam``,
+    ``budget``...) add their flags to the parser and their values here."""
+    return {"seed": args.seed}
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if args.world is not None and args.n is None:
+        raise RunSetupError("--world needs --n N, the number of scenes to stream")
+    if args.inputs is not None and args.n is not None:
+        raise RunSetupError("--n goes with --world; --inputs streams every input it names")
+    if args.window is not None and args.window < 1:
+        raise RunSetupError(f"--window must be >= 1, got {args.window}")
+
+
+def load_program(path: str) -> Module:
+    """The verified module of ``path``: a Python program, IR text (``.fmp``) or IR JSON."""
+    from fmpc.frontend import compile_file
+    from fmpc.ir import from_json, parse, verify
+
+    file = Path(path)
+    if not file.is_file():
+        raise RunSetupError(f"{path}: no such file" if not file.exists() else f"{path}: not a file")
+    if file.suffix == ".py":
+        return compile_file(file)
+    text = _read(file)
+    if file.suffix == ".json":
+        try:
+            module = from_json(json.loads(text))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RunSetupError(f"{path}: not an fmpc IR JSON document ({exc})") from None
+    else:
+        module = parse(text, str(path))
+    verify(module)
+    return module
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunSetupError(f"{file}: cannot read ({exc})") from None
+
+
+def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
+    """The backends for ``--backends``: a config file, ``perfect``, or (``None``) the model zoo;
+    with the nominal costs known beyond the backends themselves."""
+    if spec == PERFECT:
+        return perfect_table(), {}
+    if spec is None:
+        return zoo_table()
+    from fmpc.frontend.library import DEFAULT_LIBRARY
+    from fmpc.runtime.backends.build import load_backends
+
+    if not Path(spec).is_file():
+        raise RunSetupError(f"{spec}: no such backend config (or pass --backends perfect)")
+    return load_backends(spec, _factories(), library=DEFAULT_LIBRARY), {}
+
+
+def perfect_table(cost: float = 0.0) -> BackendTable:
+    """One perfect-perception backend, ``perfect``, per generic function of the embedded world."""
+    from fmpc.runtime.backends import BackendTable, CallableBackend
+    from fmpc.worlds import perfect_backends
+
+    return BackendTable.of(
+        CallableBackend(PERFECT, fn, f, cost) for fn, f in perfect_backends().items()
+    )
+
+
+def perfect_factory(function: str, spec: PerfectSpec) -> CallableBackend:
+    """The backend factory for ``type: perfect`` config entries."""
+    from fmpc.runtime.backends import CallableBackend
+    from fmpc.worlds import perfect_backends
+
+    functions = perfect_backends()
+    if function not in functions:
+        raise ValueError(f"perfect perception does not serve {function!r}")
+    if spec.options:
+        raise ValueError(f"perfect backends take no options, got {', '.join(spec.options)}")
+    return CallableBackend(spec.name, function, functions[function], spec.cost)
+
+
+def _factories() -> dict[str, Any]:
+    factories: dict[str, Any] = {PERFECT: perfect_factory}
+    try:
+        from fmpc.zoo import backends as zoo
+    except ImportError:
+        return factories
+    zoo_factory = getattr(zoo, "zoo_factory", None)
+    if zoo_factory is not None:
+        factories["zoo"] = zoo_factory
+    return factories
+
+
+def zoo_table() -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
+    """The model zoo's backends and their measured FLOPs (from the zoo's manifest)."""
+    hint = "train it with `fmpc zoo train`, or pass --backends CONFIG.yaml or --backends perfect"
+    from fmpc.runtime.backends import BackendTable
+
+    try:
+        from fmpc.zoo.backends import zoo_backends
+        from fmpc.zoo.store import read_manifest
+
+        rows = list(read_manifest().get("backends", []))
+        groups = zoo_backends()
+    except Exception as exc:  # the zoo is optional here: say what to do instead
+        raise RunSetupError(
+            f"the model zoo cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
+        ) from None
+    if not rows:
+        raise RunSetupError(f"the model zoo has no trained weights; {hint}")
+    costs = {(str(r["function"]), str(r["name"])): float(r["flops"]) for r in rows if "flops" in r}
+    return BackendTable({f: tuple(bs) for f, bs in groups.items()}), costs
+
+
+# ---------------------------------------------------------------- streaming
+
+
+class RunSummary:
+    """Accumulates a stream's outcomes; ``to_json`` gives the ``--json`` summary."""
+
+    def __init__(self, program: str, policy: Policy, binary_program: bool) -> None:
+        self.program = program
+        self.policy = policy.name
+        self.binary_program = binary_program
+        self.seen = self.executed = self.labelled = self.correct = 0
+        self.tp = self.fp = self.fn = 0
+        self.yes_no_labels = True
+        self.total_cost = self.decision_time_s = 0.0
+        self.errors: list[tuple[str, str]] = []
+        self.chosen: dict[int, Counter[str]] = {}
+        self.calls: Counter[int] = Counter()
+        self.wall_s = 0.0
+
+    def add(self, step: StreamStep) -> None:
+        """Count one input."""
+        self.seen += 1
+        result = step.result
+        if result is None:
+            self.errors.append((step.item.input_id, step.item.error or "could not be read"))
+            return
+        self.executed += 1
+        self.total_cost += result.cost
+        self.decision_time_s += result.trace.decision_time_s
+        if result.error is not None:
+            self.errors.append((result.input_id, result.error))
+        for call in result.trace.calls:
+            self.calls[call.site] += 1
+            if call.via == "policy":
+                self.chosen.setdefault(call.site, Counter())[call.backend] += 1
+        if step.feedback is not None:
+            self._score(result.answer, step.feedback.label, step.feedback.correct)
+
+    def _score(self, answer: Any, label: Any, correct: bool) -> None:
+        self.labelled += 1
+        self.correct += correct
+        self.yes_no_labels = self.yes_no_labels and _polarity(label) is not None
+        predicted, actual = _polarity(answer), _polarity(label)
+        if actual is None:
+            return
+        if predicted and actual:
+            self.tp += 1
+        elif predicted:
+            self.fp += 1
+        elif actual:
+            self.fn += 1
+
+    @property
+    def binary(self) -> bool:
+        """Whether F1 applies: a Bool program, or every label is yes/no."""
+        return self.labelled > 0 and (self.binary_program or self.yes_no_labels)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary: accuracy, f1, mean_cost, inputs_seen, decision_overhead_ms, errors,
+        backend_counts (per site, how often the policy chose each backend) and more."""
+        denominator = 2 * self.tp + self.fp + self.fn
+        return {
+            "program": self.program,
+            "policy": self.policy,
+            "inputs_seen": self.seen,
+            "labelled": self.labelled,
+            "accuracy": _ratio(self.correct, self.labelled),
+            "f1": _ratio(2 * self.tp, denominator) if self.binary else None,
+            "mean_cost": _ratio(self.total_cost, self.executed),
+            "decision_overhead_ms": _ratio(1000 * self.decision_time_s, self.executed),
+            "errors": len(self.errors),
+            "error_examples": [{"input": i, "error": e} for i, e in self.errors[:5]],
+            "backend_counts": {
+                str(site): dict(sorted(counts.items()))
+                for site, counts in sorted(self.chosen.items())
+            },
+            "calls_per_site": {str(site): n for site, n in sorted(self.calls.items())},
+            "wall_s": round(self.wall_s, 3),
+        }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _polarity(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("yes", "no"):
+        return value.strip().lower() == "yes"
+    return None
+
+
+def _stream(
+    executor: Executor, source: InputSource, args: argparse.Namespace, err: Console
+) -> RunSummary:
+    from fmpc.ir.types import Bool
+    from fmpc.runtime.executor import run_stream
+
+    result_type = executor.module.entry.attributes.get("result_type")
+    summary = RunSummary(args.program, executor.policy, result_type == Bool)
+    start = time.perf_counter()
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(
+            f"{Path(args.program).name} · {executor.policy.name}", total=len(source), status=""
+        )
+        for step in run_stream(executor, source, window=args.window):
+            summary.add(step)
+            _show_error(step, summary, progress)
+            progress.update(task, advance=1, status=_status(summary))
+    summary.wall_s = time.perf_counter() - start
+    return summary
+
+
+def _show_error(step: StreamStep, summary: RunSummary, progress: Progress) -> None:
+    error = step.item.error if step.result is None else step.result.error
+    if error is None or len(summary.errors) > MAX_SHOWN_ERRORS:
+        return
+    if len(summary.errors) == MAX_SHOWN_ERRORS:
+        error += "\n(further errors are counted, not shown)"
+    progress.console.print(
+        f"input {step.item.input_id}: {error}", markup=False, highlight=False, style="yellow"
+    )
+
+
+def _status(summary: RunSummary) -> str:
+    accuracy = _ratio(summary.correct, summary.labelled)
+    cost = _ratio(summary.total_cost, summary.executed)
+    parts = [
+        f"acc {accuracy:.3f}" if accuracy is not None else "",
+        f"cost {cost:.3g}" if cost is not None else "",
+    ]
+    if summary.errors:
+        parts.append(f"{len(summary.errors)} errors")
+    return "  ".join(p for p in parts if p)
+
+
+def _report(summary: RunSummary, args: argparse.Namespace, console: Console) -> None:
+    data = summary.to_json()
+    if args.json:
+        console.print(
+            json.dumps(data, default=_json_default), markup=False, highlight=False, soft_wrap=True
+        )
+        return
+    table = Table(title=f"{data['program']} with {data['policy']}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in (
+        "inputs_seen",
+        "labelled",
+        "accuracy",
+        "f1",
+        "mean_cost",
+        "decision_overhead_ms",
+        "errors",
+        "wall_s",
+    ):
+        table.add_row(key, _show(data[key]))
+    console.print(table)
+    counts = Table(title="backends chosen per site")
+    counts.add_column("site", justify="right")
+    counts.add_column("backend counts")
+    for site, chosen in data["backend_counts"].items():
+        counts.add_row(site, ", ".join(f"{name}: {n}" for name, n in chosen.items()))
+    console.print(counts)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
