@@ -20,8 +20,9 @@ class UsageError(Exception):
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from fmpc.frontend import CompileError
+    from fmpc.passes.cli import USER_ERRORS
 
-    return (UsageError, CompileError, ParseError, VerifyError)
+    return (UsageError, CompileError, ParseError, VerifyError, *USER_ERRORS)
 
 
 def read_text(path: str) -> str:
@@ -88,8 +89,10 @@ def stats(module, seconds: float) -> dict[str, object]:  # type: ignore[no-untyp
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    from fmpc.passes.cli import run_pipeline_from_args
+
     start = time.perf_counter()
-    module = compile_program(args.program)
+    module = run_pipeline_from_args(compile_program(args.program), args)
     elapsed = time.perf_counter() - start
     write_output(emit(module, args.emit), args.output)
     if args.stats:
@@ -115,11 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fmpc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    from fmpc.passes.cli import add_opt_command, add_pipeline_arguments
+
     p = sub.add_parser("compile", help="compile a program to IR, JSON or DOT")
     p.add_argument("program", help="a Python program defining execute_command(image)")
     p.add_argument("--emit", choices=EMITTERS, default="ir", help="output form (default: ir)")
     p.add_argument("-o", "--output", help="write here instead of stdout")
     p.add_argument("--stats", action="store_true", help="print one JSON line of statistics last")
+    add_pipeline_arguments(p)
     p.set_defaults(handler=cmd_compile)
 
     p = sub.add_parser("check", help="compile and verify a program, print nothing else")
@@ -131,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_backends_command(sub)
     add_run_command(sub)
+    add_opt_command(sub)
 
     p = sub.add_parser("demo", help="the main job on the embedded default")
     p.set_defaults(handler=cmd_demo)

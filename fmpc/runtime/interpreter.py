@@ -74,6 +74,7 @@ from fmpc.ir.ops import (
     UpperOp,
     YieldOp,
 )
+from fmpc.ir.ops_batch import BatchCallOp
 from fmpc.ir.types import Bool, Float, Image, Int, ListType, NoneT, Patch, Str, Type
 from fmpc.ir.verifier import verify
 from fmpc.runtime.errors import BackendError, ProgramError
@@ -519,6 +520,31 @@ class Interpreter:
                 op, f"the backend returned {_show(value)}, expected {expected(op.result.type)}"
             )
         return value
+
+    def visit_BatchCallOp(self, op: BatchCallOp, args: list[Any], run: RunState) -> Any:
+        """One execution of the site per item of the batched lists (see ``fmpc.call.batch``)."""
+        lengths = {len(args[i]) for i in op.batched}
+        if len(lengths) > 1:
+            raise self.error(op, f"batched lists have different lengths {sorted(lengths)}")
+        element = op.result.type.element  # type: ignore[attr-defined]
+        out = []
+        for k in range(lengths.pop() if lengths else 0):
+            item = [a[k] if i in op.batched else a for i, a in enumerate(args)]
+            run.calls[op.site] += 1
+            try:
+                value = self.call_routable(op, item, run)
+            except ProgramError:
+                raise
+            except Exception as exc:
+                raise self.backend_error(
+                    op, f"the backend raised {type(exc).__name__}: {exc}"
+                ) from exc
+            if self.check_results and not fits(value, element):
+                raise self.backend_error(
+                    op, f"the backend returned {_show(value)}, expected {expected(element)}"
+                )
+            out.append(value)
+        return out
 
     def call_routable(self, op: CallOp, args: list[Any], run: RunState) -> Any:
         """Serve one execution of the routable call ``op``; override to route per site."""

@@ -4,50 +4,42 @@
 ``CallableBackend`` adapt a Flax/jax model, an OpenAI-compatible server and a Python function;
 ``BackendTable`` holds the backends of every function; ``build_backends`` / ``load_backends`` make
 one from a config file (``fmpc.runtime.config``). See ``docs/backends.md``.
+
+Names are imported on first access, so ``fmpc backends check`` does not load JAX.
 """
 
-from fmpc.runtime.backends.base import (
-    Args,
-    Backend,
-    BackendFailure,
-    BackendResponseError,
-    BackendResult,
-    BackendTimeout,
-    BackendUnavailable,
-    call_batch,
-)
-from fmpc.runtime.backends.build import (
-    DEFAULT_FACTORIES,
-    BackendFactory,
-    build_backends,
-    import_target,
-    load_backends,
-)
-from fmpc.runtime.backends.callable import CallableBackend
-from fmpc.runtime.backends.http import HttpBackend
-from fmpc.runtime.backends.jax import DEFAULT_BATCH_BUCKETS, JaxBackend
-from fmpc.runtime.backends.prompts import DEFAULT_PROMPTS, PromptFormat
-from fmpc.runtime.backends.table import BackendTable
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_BATCH_BUCKETS",
-    "DEFAULT_FACTORIES",
-    "DEFAULT_PROMPTS",
-    "Args",
-    "Backend",
-    "BackendFactory",
-    "BackendFailure",
-    "BackendResponseError",
-    "BackendResult",
-    "BackendTable",
-    "BackendTimeout",
-    "BackendUnavailable",
-    "CallableBackend",
-    "HttpBackend",
-    "JaxBackend",
-    "PromptFormat",
-    "build_backends",
-    "call_batch",
-    "import_target",
-    "load_backends",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Args": "fmpc.runtime.backends.base",
+    "Backend": "fmpc.runtime.backends.base",
+    "BackendFailure": "fmpc.runtime.backends.base",
+    "BackendResponseError": "fmpc.runtime.backends.base",
+    "BackendResult": "fmpc.runtime.backends.base",
+    "BackendTimeout": "fmpc.runtime.backends.base",
+    "BackendUnavailable": "fmpc.runtime.backends.base",
+    "call_batch": "fmpc.runtime.backends.base",
+    "DEFAULT_FACTORIES": "fmpc.runtime.backends.build",
+    "BackendFactory": "fmpc.runtime.backends.build",
+    "build_backends": "fmpc.runtime.backends.build",
+    "import_target": "fmpc.runtime.backends.build",
+    "load_backends": "fmpc.runtime.backends.build",
+    "CallableBackend": "fmpc.runtime.backends.callable",
+    "HttpBackend": "fmpc.runtime.backends.http",
+    "DEFAULT_BATCH_BUCKETS": "fmpc.runtime.backends.jax",
+    "JaxBackend": "fmpc.runtime.backends.jax",
+    "DEFAULT_PROMPTS": "fmpc.runtime.backends.prompts",
+    "PromptFormat": "fmpc.runtime.backends.prompts",
+    "BackendTable": "fmpc.runtime.backends.table",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fmpc.runtime.backends' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
