@@ -134,10 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from fmpc.runtime.backends.cli import add_backends_command
     from fmpc.runtime.run_cli import add_run_command
+    from fmpc.zoo.cli import add_zoo_command
 
     add_backends_command(sub)
     add_run_command(sub)
     add_opt_command(sub)
+    add_zoo_command(sub)
 
     p = sub.add_parser("demo", help="the main job on the embedded default")
     p.set_defaults(handler=cmd_demo)

@@ -332,7 +332,6 @@ def test_mistakes_get_a_clear_message_and_status_1(
 def test_without_backends_the_zoo_serves_with_its_measured_costs(
     files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("fmpc.zoo.store", reason="the model zoo has not landed yet")
     from fmpc.runtime.backends import CallableBackend
     from fmpc.runtime.run_cli import zoo_table
 
@@ -365,7 +364,6 @@ def test_without_backends_the_zoo_serves_with_its_measured_costs(
 
 
 def test_an_untrained_zoo_says_what_to_do(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("fmpc.zoo.store", reason="the model zoo has not landed yet")
     monkeypatch.setattr("fmpc.zoo.store.read_manifest", lambda: {"models": {}, "backends": []})
     status, _, err = fmpc_run(
         str(files / "has_digit.py"), "--world", "digits", "--n", "3", "--policy", "random"

@@ -1,0 +1,88 @@
+"""``fmpc zoo``: list the shipped zoo (``list [--json]``) or retrain it (``train``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from fmpc.zoo.specs import SPECS
+
+
+def add_zoo_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``zoo list`` and ``zoo train`` to ``subparsers`` (of the ``fmpc`` parser); each sets
+    ``handler`` (``handler(args) -> exit code``)."""
+    zoo = subparsers.add_parser("zoo", help="the embedded world's model zoo")
+    sub = zoo.add_subparsers(dest="zoo_command", required=True, metavar="ZOO_COMMAND")
+    listing = sub.add_parser("list", help="one row per backend: cost and held-out accuracy")
+    listing.add_argument("--json", action="store_true", help="print the rows as JSON")
+    listing.set_defaults(handler=cmd_list)
+    training = sub.add_parser("train", help="reproduce the zoo's weights from a seed")
+    training.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"train only this model (repeatable): {', '.join(SPECS)}",
+    )
+    training.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    training.set_defaults(handler=cmd_train)
+    return zoo
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the manifest's backend rows (instant: nothing is loaded or compiled)."""
+    from fmpc.zoo.store import read_manifest
+
+    rows = [_public(row) for row in read_manifest()["backends"]]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    if not rows:
+        print("fmpc zoo: no trained models shipped; run `fmpc zoo train`", file=sys.stderr)
+        return 1
+    _print_table(rows)
+    return 0
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("function", "name", "params", "flops", "monolithic", "easy", "hard")
+    return {key: row[key] for key in keys}
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="fmpc model zoo (held-out accuracy, FLOPs per call)")
+    for column in ("function", "name", "params", "flops", "monolithic", "easy", "hard"):
+        table.add_column(column, justify="left" if column in ("function", "name") else "right")
+    for row in rows:
+        table.add_row(
+            row["function"],
+            row["name"],
+            f"{row['params']:,}",
+            f"{row['flops']:.3g}",
+            "yes" if row["monolithic"] else "",
+            f"{row['easy']:.1%}",
+            f"{row['hard']:.1%}",
+        )
+    Console().print(table)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train the zoo (or ``--only`` models) into the package's weights directory."""
+    unknown = [name for name in args.only if name not in SPECS]
+    if unknown:
+        print(
+            f"fmpc zoo train: unknown model {unknown[0]!r}; known: {', '.join(SPECS)}",
+            file=sys.stderr,
+        )
+        return 2
+    from fmpc.zoo.train import train
+
+    manifest = train(seed=args.seed, only=args.only)
+    seconds = manifest["last_run"]["seconds"]
+    print(f"trained in {seconds:.0f} s; `fmpc zoo list` shows the results")
+    return 0

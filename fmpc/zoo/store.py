@@ -1,0 +1,61 @@
+"""Shipped weights: one msgpack file per model (``flax.serialization``), the tokenizer JSON and
+``zoo.json`` (the manifest: training seed, per-model figures and one row per backend with its
+measured FLOPs and held-out accuracies), all in ``fmpc/zoo/weights/``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+"""Where the trained zoo ships."""
+
+MANIFEST = "zoo.json"
+TOKENIZER = "tokenizer.json"
+
+
+class MissingWeights(FileNotFoundError):
+    """A zoo model's weights are not in the weights directory (run ``fmpc zoo train``)."""
+
+
+def weights_path(name: str, directory: Path = WEIGHTS_DIR) -> Path:
+    """The msgpack file of model ``name``."""
+    return directory / f"{name}.msgpack"
+
+
+def save_params(name: str, params: Any, directory: Path = WEIGHTS_DIR) -> None:
+    """Write ``params`` of model ``name`` (a pytree of arrays) as msgpack."""
+    from flax import serialization
+
+    directory.mkdir(parents=True, exist_ok=True)
+    state = serialization.to_state_dict(params)
+    weights_path(name, directory).write_bytes(serialization.msgpack_serialize(state))
+
+
+def load_params(name: str, directory: Path = WEIGHTS_DIR) -> Any:
+    """The parameters of model ``name`` as nested dicts of arrays, or ``MissingWeights``."""
+    path = weights_path(name, directory)
+    if not path.is_file():
+        raise MissingWeights(
+            f"no weights for zoo model {name!r} at {path.name} in {directory}; "
+            f"run `fmpc zoo train --only {name}`"
+        )
+    from flax import serialization
+
+    return serialization.msgpack_restore(path.read_bytes())
+
+
+def read_manifest(directory: Path = WEIGHTS_DIR) -> dict[str, Any]:
+    """The manifest, or an empty one (``{"models": {}, "backends": []}``) when none was written."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        return {"models": {}, "backends": []}
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_manifest(manifest: dict[str, Any], directory: Path = WEIGHTS_DIR) -> None:
+    """Write the manifest (sorted keys, indented, so that diffs stay readable)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(manifest, indent=1, sort_keys=True)
+    (directory / MANIFEST).write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,193 @@
+"""The shipped zoo: weights load, backends answer with the right types, costs span the sizes,
+trained models beat chance on held-out scenes, the tokenizer round-trips."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from fmpc.runtime.backends.base import Backend
+from fmpc.runtime.values import PatchValue
+from fmpc.worlds.generator import SceneGenerator
+from fmpc.worlds.perception import exists as true_exists
+from fmpc.worlds.perception import verify_property as true_verify
+from fmpc.zoo.backends import backend_specs, monolithic_backend, zoo_backends
+from fmpc.zoo.cli import add_zoo_command
+from fmpc.zoo.models import CropClassifier, Detector
+from fmpc.zoo.specs import ZOO, family
+from fmpc.zoo.store import TOKENIZER, WEIGHTS_DIR, MissingWeights, load_params, read_manifest
+from fmpc.zoo.text import PAD, UNK, encode, load_tokenizer
+
+FUNCTIONS = (
+    "find",
+    "exists",
+    "verify_property",
+    "best_text_match",
+    "query",
+    "simple_query",
+    "llm_query",
+)
+
+
+@pytest.fixture(scope="module")
+def backends() -> dict[str, list]:
+    return zoo_backends()
+
+
+@pytest.fixture(scope="module")
+def images() -> list:
+    generator = SceneGenerator(7, pool="val", difficulty="easy", name="zoo-test")
+    return [generator.image(i) for i in range(12)]
+
+
+def test_every_model_ships_weights_that_load() -> None:
+    for model in ZOO:
+        params = load_params(model.name)
+        assert jax.tree.leaves(params), model.name
+    assert (WEIGHTS_DIR / TOKENIZER).is_file()
+    total = sum(p.stat().st_size for p in WEIGHTS_DIR.iterdir())
+    assert total <= 20 * 2**20
+
+
+def test_missing_weights_say_how_to_train(tmp_path) -> None:
+    with pytest.raises(MissingWeights, match="fmpc zoo train --only det-s"):
+        load_params("det-s", tmp_path)
+
+
+def test_each_function_has_sizes_cheapest_first(backends) -> None:
+    assert set(backends) == set(FUNCTIONS)
+    for function, listed in backends.items():
+        assert len(listed) >= (2 if function == "llm_query" else 3), function
+        assert all(isinstance(b, Backend) and b.function == function for b in listed)
+
+
+def test_manifest_costs_span_twenty_times_and_monolithic_is_dearest() -> None:
+    rows = read_manifest()["backends"]
+    assert {(r["function"], r["name"]) for r in rows} == {
+        (b.function, b.name) for b in backend_specs()
+    }
+    for function in FUNCTIONS:
+        flops = [r["flops"] for r in rows if r["function"] == function and not r["monolithic"]]
+        assert flops == sorted(flops), function
+        assert flops[-1] >= 20 * flops[0], function
+    monolithic = [r for r in rows if r["monolithic"]]
+    assert len(monolithic) == 1
+    assert monolithic[0]["flops"] == max(r["flops"] for r in rows)
+
+
+def _flops(module, *inputs) -> float:
+    params = module.init(jax.random.key(0), *inputs)
+    analysis = jax.jit(module.apply).lower(params, *inputs).compile().cost_analysis()
+    analysis = analysis[0] if isinstance(analysis, list) else analysis
+    return float(analysis["flops"])
+
+
+def test_compiled_flops_grow_with_size_and_outputs_have_their_shapes() -> None:
+    pixels = jnp.zeros((2, 64, 64, 3))
+    detectors = [Detector(**m.config) for m in family("detector")]
+    assert detectors[0].apply(detectors[0].init(jax.random.key(0), pixels), pixels).shape == (
+        2,
+        8,
+        8,
+        18,
+    )
+    smallest, largest = _flops(detectors[0], pixels[:1]), _flops(detectors[-1], pixels[:1])
+    assert largest >= 20 * smallest
+    small = family("classifier")[0]
+    crop, box = jnp.zeros((2, small.resolution, small.resolution, 3)), jnp.zeros((2, 2))
+    classifier = CropClassifier(**small.config)
+    out = classifier.apply(classifier.init(jax.random.key(0), crop, box), crop, box)
+    assert {k: v.shape for k, v in out.items()} == {
+        "category": (2, 13),
+        "color": (2, 8),
+        "size": (2, 2),
+    }
+
+
+def test_find_returns_patches_in_the_image(backends, images) -> None:
+    result = backends["find"][0]([(images[0], "object")])[0]
+    assert result.ok and 0.0 <= result.confidence <= 1.0 and result.cost > 0
+    for patch in result.output:
+        assert isinstance(patch, PatchValue) and patch.image is images[0]
+        assert 0 <= patch.left < patch.right <= 64 and 0 <= patch.lower < patch.upper <= 64
+
+
+def test_largest_models_beat_chance_on_easy_scenes(backends, images) -> None:
+    names = ["object", "digit", "circle", "7", "square", "shape"] * 2
+    calls = [(image, name) for image, name in zip(images, names, strict=True)]
+    answers = [r.output for r in backends["exists"][-1](calls)]
+    truth = [true_exists(*call) for call in calls]
+    assert np.mean(np.equal(answers, truth)) >= 0.75
+    patches = [(PatchValue(im, *o.box), o) for im in images for o in im.scene.objects]
+    calls = [(patch, "object", prop) for patch, o in patches for prop in (o.color, "blue")]
+    answers = [r.output for r in backends["verify_property"][-1](calls)]
+    truth = [true_verify(*call) for call in calls]
+    assert np.mean(np.equal(answers, truth)) >= 0.8
+
+
+def test_llm_query_answers_number_facts(backends) -> None:
+    questions = ["is 4 even?", "is 7 odd?", "is 9 even?", "what number comes after 5?"]
+    results = backends["llm_query"][-1]([(q,) for q in questions])
+    assert [r.output for r in results] == ["yes", "yes", "no", "6"]
+
+
+def test_words_outside_the_vocabulary_fail_the_item_clearly(backends, images) -> None:
+    find = backends["find"][0]([(images[0], "giraffe")])[0]
+    assert not find.ok and "giraffe" in str(find.error)
+    llm = backends["llm_query"][0]([("what is the capital of France?",)])[0]
+    assert not llm.ok and "number question" in str(llm.error)
+
+
+def test_monolithic_answers_scene_questions(images) -> None:
+    result = monolithic_backend()([(images[0], "is there a circle?")])[0]
+    assert result.ok and result.output in ("yes", "no")
+
+
+def test_tokenizer_round_trips_and_pads() -> None:
+    tokenizer = load_tokenizer(WEIGHTS_DIR / TOKENIZER)
+    question = "how many red 7s are there ?"
+    ids = encode(tokenizer, [question, "is 7 prime?"])
+    assert ids.shape == (2, 24) and ids[0, -1] == tokenizer.convert_tokens_to_ids(PAD) == 0
+    assert tokenizer.decode(ids[0], skip_special_tokens=True) == question
+    unknown = encode(tokenizer, ["zebra"])[0, 0]
+    assert unknown == tokenizer.convert_tokens_to_ids(UNK) != 0
+
+
+def test_zoo_list_json_is_instant_and_complete(capsys) -> None:
+    parser = argparse.ArgumentParser()
+    add_zoo_command(parser.add_subparsers())
+    args = parser.parse_args(["zoo", "list", "--json"])
+    assert args.handler(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and set(rows[0]) == {
+        "function",
+        "name",
+        "params",
+        "flops",
+        "monolithic",
+        "easy",
+        "hard",
+    }
+
+
+def test_zoo_train_rejects_unknown_models(capsys) -> None:
+    parser = argparse.ArgumentParser()
+    add_zoo_command(parser.add_subparsers())
+    args = parser.parse_args(["zoo", "train", "--only", "det-xxl"])
+    assert args.handler(args) == 2
+    assert "det-xxl" in capsys.readouterr().err
+
+
+def test_backends_serve_several_threads_at_once(backends) -> None:
+    backend = backends["llm_query"][0]
+    questions = [(f"is {n} even?",) for n in range(8)]
+    expected = [r.output for r in backend(questions)]
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(pool.map(lambda q: backend([q])[0].output, questions * 4))
+    assert outputs == expected * 4
