@@ -393,9 +393,9 @@ def _show_error(step: StreamStep, summary: RunSummary, progress: Progress) -> No
         return
     if len(summary.errors) == MAX_SHOWN_ERRORS:
         error += "\n(further errors are counted, not shown)"
-    progress.console.print(
-        f"input {step.item.input_id}: {error}", markup=False, highlight=False, style="yellow"
-    )
+    where = step.item.input_id
+    text = error if error.startswith(f"{where}:") else f"input {where}: {error}"
+    progress.console.print(text, markup=False, highlight=False, style="yellow")
 
 
 def _status(summary: RunSummary) -> str:
