@@ -6,8 +6,7 @@ Names are imported on first access, so importing ``fmpc.policies`` does not load
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fmpc._lazy import lazy_exports
 
 _EXPORTS = {
     "Policy": "fmpc.policies.base",
@@ -26,7 +25,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fmpc.policies' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

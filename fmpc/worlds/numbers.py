@@ -14,21 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from fmpc.worlds.vocabulary import UnknownVocabulary
+from fmpc.worlds.vocabulary import DIGIT_WORDS, UnknownVocabulary
 
-NUMBER_WORDS: tuple[str, ...] = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-)
+NUMBER_WORDS: tuple[str, ...] = (*DIGIT_WORDS, "ten")
 """Number words accepted in place of ``0``..``10``."""
 
 NUMBER_QUESTION_TEMPLATES: tuple[tuple[str, str], ...] = (

@@ -8,8 +8,7 @@ See docs/zoo.md. Names are imported on first access, so ``fmpc zoo list`` does n
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fmpc._lazy import lazy_exports
 
 _EXPORTS = {
     "BackendSpec": "fmpc.zoo.backends",
@@ -26,7 +25,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fmpc.zoo' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

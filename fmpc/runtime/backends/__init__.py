@@ -10,8 +10,7 @@ Names are imported on first access, so ``fmpc backends check`` does not load JAX
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fmpc._lazy import lazy_exports
 
 _EXPORTS = {
     "Args": "fmpc.runtime.backends.base",
@@ -39,7 +38,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'fmpc.runtime.backends' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
