@@ -20,6 +20,10 @@ _EXPORTS = {
     "register_policy": "fmpc.policies.base",
     "StaticPolicy": "fmpc.policies.simple",
     "RandomPolicy": "fmpc.policies.simple",
+    "PerQueryRouter": "fmpc.policies.baselines",
+    "CascadePolicy": "fmpc.policies.baselines",
+    "OraclePolicy": "fmpc.policies.oracle",
+    "oracle_assignment": "fmpc.policies.oracle",
 }
 
 __all__ = sorted(_EXPORTS)

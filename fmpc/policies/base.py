@@ -254,7 +254,13 @@ class _Entry:
     usage: str
 
 
-_BUILTIN_MODULES = ("fmpc.policies.simple",)
+_BUILTIN_MODULES = (
+    "fmpc.policies.simple",
+    "fmpc.policies.baselines",
+    "fmpc.policies.oracle",
+    "fmpc.policies.neural_ts",
+    "fmpc.policies.budget",
+)
 """Modules whose import registers fmpc's own policies (imported on the first lookup)."""
 
 

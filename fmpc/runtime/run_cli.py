@@ -17,6 +17,7 @@ line on stdout is one JSON object summarising the run (see ``RunSummary.to_json`
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from collections import Counter
@@ -95,6 +96,16 @@ def add_run_command(subparsers: Any) -> None:
     )
     parser.add_argument("--backends", metavar="CONFIG.yaml", help="backend config, or 'perfect'")
     parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
+    parser.add_argument("--lam", type=float, help="cost weight of learned policies (default 0.05)")
+    parser.add_argument(
+        "--budget", type=float, metavar="C", help="target mean cost per input (--policy budget)"
+    )
+    parser.add_argument(
+        "--checkpoint", metavar="DIR", help="save the policy's learning state in DIR (Orbax)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the latest checkpoint in DIR"
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     parser.set_defaults(handler=run_command)
 
@@ -113,11 +124,32 @@ def run_command(
         )
         return 1
     try:
-        summary = _stream(executor, source, args, err)
+        resumed = _resume(executor.policy, args)
+        summary = _stream(executor, source, args, err, resumed)
+    except _setup_errors() as exc:  # a checkpoint that cannot be used
+        err.print(
+            f"fmpc run: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True
+        )
+        return 1
     finally:
         executor.table.close()
     _report(summary, args, console)
     return 0
+
+
+def _resume(policy: Policy, args: argparse.Namespace) -> int:
+    """Check ``--checkpoint``/``--resume``; restore the policy and return the inputs it has
+    seen (0 without ``--resume``)."""
+    import jax
+
+    from fmpc.policies.checkpoint import restore_policy
+
+    directory = getattr(args, "checkpoint", None)
+    if directory is None:
+        return 0
+    if not jax.tree.leaves(policy.state()):
+        raise RunSetupError(f"--checkpoint: policy {policy.name} has no learning state to save")
+    return restore_policy(policy, directory) if args.resume else 0
 
 
 def _message(exc: BaseException) -> str:
@@ -144,7 +176,11 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
     table, costs = make_backends(args.backends)
     try:
         policy = policy_from_spec(args.policy, **policy_options(args))
-        executor = Executor(module, table, policy, cache=ExecutionCache(), costs=costs)
+        cache = ExecutionCache()
+        prepare = getattr(policy, "prepare", None)  # cascade calibrates, the oracle reads labels
+        if prepare is not None:
+            module = prepare(module, table, source, costs=costs, cache=cache)
+        executor = Executor(module, table, policy, cache=cache, costs=costs)
     except BaseException:
         table.close()
         raise
@@ -154,7 +190,11 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
 def policy_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options every policy factory receives (``seed``); policies that take more (``lam``,
     ``budget``...) add their flags to the parser and their values here."""
-    return {"seed": args.seed}
+    return {
+        "seed": args.seed,
+        "lam": getattr(args, "lam", None),
+        "budget": getattr(args, "budget", None),
+    }
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
@@ -164,6 +204,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--n goes with --world; --inputs streams every input it names")
     if args.window is not None and args.window < 1:
         raise RunSetupError(f"--window must be >= 1, got {args.window}")
+    if getattr(args, "resume", False) and getattr(args, "checkpoint", None) is None:
+        raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
 
 def load_program(path: str) -> Module:
@@ -284,6 +326,7 @@ class RunSummary:
         self.chosen: dict[int, Counter[str]] = {}
         self.calls: Counter[int] = Counter()
         self.wall_s = 0.0
+        self.policy_report: dict[str, Any] = {"policy_updates": 0}
 
     def add(self, step: StreamStep) -> None:
         """Count one input."""
@@ -344,6 +387,7 @@ class RunSummary:
             },
             "calls_per_site": {str(site): n for site, n in sorted(self.calls.items())},
             "wall_s": round(self.wall_s, 3),
+            **self.policy_report,
         }
 
 
@@ -360,13 +404,21 @@ def _polarity(value: Any) -> bool | None:
 
 
 def _stream(
-    executor: Executor, source: InputSource, args: argparse.Namespace, err: Console
+    executor: Executor,
+    source: InputSource,
+    args: argparse.Namespace,
+    err: Console,
+    resumed: int = 0,
 ) -> RunSummary:
     from fmpc.ir.types import Bool
+    from fmpc.policies.checkpoint import save_policy
     from fmpc.runtime.executor import run_stream
 
     result_type = executor.module.entry.attributes.get("result_type")
     summary = RunSummary(args.program, executor.policy, result_type == Bool)
+    summary.seen = resumed  # inputs_seen counts across resumed runs
+    directory = getattr(args, "checkpoint", None)
+    window = max(1, args.window or int(getattr(executor.policy, "window", 1) or 1))
     start = time.perf_counter()
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -377,13 +429,23 @@ def _stream(
     )
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task(
-            f"{Path(args.program).name} · {executor.policy.name}", total=len(source), status=""
+            f"{Path(args.program).name} · {executor.policy.name}",
+            total=len(source),
+            completed=resumed,
+            status="",
         )
-        for step in run_stream(executor, source, window=args.window):
+        items = itertools.islice(source, resumed, None)
+        for step in run_stream(executor, items, window=args.window):
             summary.add(step)
+            if directory is not None and (summary.seen - resumed) % window == 0:
+                save_policy(executor.policy, directory, inputs_seen=summary.seen)
             _show_error(step, summary, progress)
             progress.update(task, advance=1, status=_status(summary))
     summary.wall_s = time.perf_counter() - start
+    if directory is not None:
+        save_policy(executor.policy, directory, inputs_seen=summary.seen)
+    report = getattr(executor.policy, "report", None)
+    summary.policy_report.update(report() if report is not None else {})
     return summary
 
 
