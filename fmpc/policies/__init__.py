@@ -24,6 +24,12 @@ _EXPORTS = {
     "CascadePolicy": "fmpc.policies.baselines",
     "OraclePolicy": "fmpc.policies.oracle",
     "oracle_assignment": "fmpc.policies.oracle",
+    "NeuralTSPolicy": "fmpc.policies.neural_ts",
+    "AdaptiveTSPolicy": "fmpc.policies.neural_ts",
+    "TSConfig": "fmpc.policies.neural_ts",
+    "BudgetPolicy": "fmpc.policies.budget",
+    "save_policy": "fmpc.policies.checkpoint",
+    "restore_policy": "fmpc.policies.checkpoint",
 }
 
 __all__ = sorted(_EXPORTS)
