@@ -20,7 +20,7 @@ from fmpc.zoo import serving
 from fmpc.zoo.models import CropClassifier, Detector, MonolithicVQA, TextModel
 from fmpc.zoo.scene_questions import VQA_ANSWERS
 from fmpc.zoo.specs import ModelSpec, family, spec
-from fmpc.zoo.store import TOKENIZER, WEIGHTS_DIR, load_params
+from fmpc.zoo.store import TOKENIZER, VQA_TOKENIZER, WEIGHTS_DIR, load_params
 from fmpc.zoo.text import NUMBER_ANSWERS, load_tokenizer
 
 
@@ -60,7 +60,8 @@ def module_of(model: ModelSpec, vocab: int = 0) -> Any:
         return CropClassifier(**model.config)
     if model.family == "text":
         return TextModel(vocab=vocab, n_answers=len(NUMBER_ANSWERS), **model.config)
-    return MonolithicVQA(vocab=vocab, n_answers=len(VQA_ANSWERS), **model.config)
+    tower = family("detector")[-1].config  # the frozen vision tower is the largest detector
+    return MonolithicVQA(vocab=vocab, n_answers=len(VQA_ANSWERS), **tower, **model.config)
 
 
 def build_backend(
@@ -72,7 +73,8 @@ def build_backend(
     models = [spec(m) for m in row.models]
     tokenizer = None
     if models[0].family in ("text", "vqa"):
-        tokenizer = load_tokenizer(directory / TOKENIZER)
+        name = VQA_TOKENIZER if models[0].family == "vqa" else TOKENIZER
+        tokenizer = load_tokenizer(directory / name)
     first = module_of(models[0], len(tokenizer) if tokenizer is not None else 0)
     apply, weights, pre, post = _parts(row, first, models, loaded, tokenizer)
     return JaxBackend(row.name, row.function, apply, weights, preprocess=pre, postprocess=post)

@@ -19,8 +19,9 @@ from fmpc.runtime.values import ImageValue, PatchValue
 from fmpc.worlds.numbers import answer_number_question
 from fmpc.worlds.perception import perfect_backends
 from fmpc.worlds.vocabulary import COLOR_NAMES, DIGITS, LOOKALIKES, SHAPES, SIZES
+from fmpc.zoo.bench_questions import sample_question
 from fmpc.zoo.data import jittered_patch
-from fmpc.zoo.scene_questions import pick_name, scene_question
+from fmpc.zoo.scene_questions import pick_name
 from fmpc.zoo.serving import iou
 from fmpc.zoo.text import number_questions, one_operand
 
@@ -107,13 +108,15 @@ def _options(obj: Any, rng: np.random.Generator) -> list[str]:
 
 
 def vqa_items(images: Sequence[ImageValue], seed: int, per_image: int = 2) -> list[Item]:
-    """Scene questions (``fmpc.zoo.scene_questions``) about ``images`` for the monolithic model."""
+    """Random benchmark-grammar questions (every form, yes/no ones half ``yes``:
+    ``fmpc.zoo.bench_questions.sample_question``) about ``images`` for the monolithic model,
+    with their exact answers."""
     rng = np.random.default_rng(seed)
     items: list[Item] = []
     for image in images:
         for _ in range(per_image):
-            question, answer = scene_question(image, rng)
-            items.append(((image, question), answer))
+            question, answer = sample_question(rng, image.scene)
+            items.append(((image, question.text()), answer))
     return items
 
 

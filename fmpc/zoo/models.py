@@ -7,6 +7,7 @@ Every network takes a batch axis first and is sized by its dataclass fields (``w
 from __future__ import annotations
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from fmpc.worlds.vocabulary import CATEGORIES, COLOR_NAMES, SIZES
@@ -41,13 +42,17 @@ class Detector(nn.Module):
     widths: tuple[int, ...] = (8, 16, 24)
     depth: int = 1
     head: int = 0
+    features: bool = False
+    """When true, the output also holds the per-cell features the maps are read from (after the
+    18 map channels): the vision tower of ``MonolithicVQA``. The parameters are the same."""
 
     @nn.compact
     def __call__(self, pixels: jnp.ndarray) -> jnp.ndarray:
         x = _conv_stack(pixels * 2.0 - 1.0, self.widths, self.depth, strides=3)
         if self.head:
             x = nn.relu(nn.Conv(self.head, (3, 3))(x))
-        return nn.Conv(DETECTOR_CHANNELS, (1, 1))(x)
+        maps = nn.Conv(DETECTOR_CHANNELS, (1, 1))(x)
+        return jnp.concatenate([maps, x], axis=-1) if self.features else maps
 
 
 class CropClassifier(nn.Module):
@@ -127,35 +132,51 @@ class TextModel(nn.Module):
 
 
 class MonolithicVQA(nn.Module):
-    """Whole image ``(B, 64, 64, 3)`` and question tokens ``(B, L)`` -> answer logits.
+    """Whole image ``(B, 64, 64, 3)`` and question tokens ``(B * repeat, L)`` -> answer logits.
 
-    A conv backbone, a transformer question encoder, FiLM conditioning of the 8 x 8 feature map
-    by the question (with coordinate channels, for spatial questions), then pooled features to
-    an answer classifier — a small stand-in for a monolithic vision-language model.
+    A small vision-language model: a vision tower (a ``Detector`` with the largest detector's
+    sizes, whose weights are that detector's and stay frozen, like a VLM's pretrained image
+    encoder) and a trainable convolutional stem turn the image into 64 cell tokens (one per
+    8 x 8-pixel cell, with learned positions); the question's word tokens follow them, and a
+    pre-norm transformer over ``[answer token, cells, words]`` reads the answer off the first
+    token. ``repeat``: each image is asked ``repeat`` consecutive questions (training reads
+    each scene once for several questions). ``tower``: the tower's outputs, when computed
+    beforehand (training; the tower's parameters are then not needed).
     """
 
     vocab: int
     n_answers: int
     widths: tuple[int, ...] = (32, 64, 128)
     depth: int = 2
-    dim: int = 64
-    layers: int = 2
-    film_layers: int = 2
+    head: int = 128
+    stem: tuple[int, ...] = (32, 64, 64)
+    dim: int = 128
+    layers: int = 4
+    heads: int = 4
     max_len: int = 24
 
     @nn.compact
-    def __call__(self, pixels: jnp.ndarray, tokens: jnp.ndarray) -> jnp.ndarray:
-        x = _conv_stack(pixels * 2.0 - 1.0, self.widths, self.depth, strides=3)
-        q = TextEncoder(self.vocab, self.dim, self.layers, 4, self.max_len)(tokens)
-        batch, height, width, channels = x.shape
-        ys, xs = jnp.meshgrid(
-            jnp.linspace(-1, 1, height), jnp.linspace(-1, 1, width), indexing="ij"
-        )
-        coords = jnp.broadcast_to(jnp.stack([ys, xs], -1), (batch, height, width, 2))
-        for _ in range(self.film_layers):
-            h = nn.Conv(channels, (3, 3))(jnp.concatenate([x, coords], axis=-1))
-            gamma, beta = jnp.split(nn.Dense(2 * channels)(q), 2, axis=-1)
-            h = h * (1.0 + gamma[:, None, None, :]) + beta[:, None, None, :]
-            x = x + nn.relu(h)
-        pooled = jnp.concatenate([x.mean(axis=(1, 2)), x.max(axis=(1, 2)), q], axis=-1)
-        return nn.Dense(self.n_answers)(nn.relu(nn.Dense(2 * self.dim)(pooled)))
+    def __call__(
+        self,
+        pixels: jnp.ndarray,
+        tokens: jnp.ndarray,
+        repeat: int = 1,
+        tower: jnp.ndarray | None = None,
+    ) -> jnp.ndarray:
+        if tower is None:
+            vision = Detector(self.widths, self.depth, self.head, features=True, name="tower")
+            tower = jax.lax.stop_gradient(vision(pixels))
+        stem = _conv_stack(pixels * 2.0 - 1.0, self.stem, 1, strides=3)
+        cells = jnp.concatenate([nn.LayerNorm()(tower), stem], axis=-1)
+        cells = nn.Dense(self.dim)(cells.reshape(cells.shape[0], GRID * GRID, -1))
+        cells = cells + self.param("cells", nn.initializers.normal(0.02), cells.shape[1:])
+        cells = jnp.repeat(cells, repeat, axis=0)
+        words = nn.Embed(self.vocab, self.dim)(tokens)
+        words = words + self.param("words", nn.initializers.normal(0.02), (self.max_len, self.dim))
+        first = self.param("answer", nn.initializers.normal(0.02), (1, 1, self.dim))
+        first = jnp.broadcast_to(first, (tokens.shape[0], 1, self.dim))
+        x = jnp.concatenate([first, cells, words], axis=1)
+        mask = jnp.concatenate([jnp.ones(x.shape[:2], bool)[:, : 1 + GRID * GRID], tokens > 0], 1)
+        for _ in range(self.layers):
+            x = _Block(self.dim, self.heads)(x, mask)
+        return nn.Dense(self.n_answers)(nn.LayerNorm()(x[:, 0]))

@@ -1,8 +1,10 @@
-"""Whole-scene questions for the monolithic model, with exact answers from the scene graph.
+"""Simple whole-scene questions with exact answers from the scene graph.
 
-The monolithic model reads the whole image and a question. It is trained on the world's
-whole-image patch questions (``is there a {name}?``, ``how many {name} are there?``, answered by
-``fmpc.worlds.perception.query``) and on these compositional forms:
+The monolithic model is now trained on the benchmark grammar (``fmpc.zoo.bench_questions``);
+these forms remain part of the text models' tokenizer corpus (``corpus_questions``, so that
+``weights/tokenizer.json`` and the ids the text models learnt stay the same) and of the
+evaluation helpers (``pick_name``). The world's whole-image patch questions (``is there a
+{name}?``, ``how many {name} are there?``, answered by ``fmpc.worlds.perception.query``) and:
 
 ======================================  =====================================================
 question                                answer
@@ -30,7 +32,7 @@ from fmpc.worlds.scene import SceneObject
 from fmpc.worlds.vocabulary import CATEGORIES, COLOR_NAMES, NAMES
 
 VQA_ANSWERS: tuple[str, ...] = ANSWERS
-"""The monolithic model's answer classes."""
+"""The monolithic model's answer classes (every answer of the benchmark grammar)."""
 
 Form = Callable[[ImageValue, np.random.Generator], tuple[str, str] | None]
 

@@ -316,13 +316,15 @@ def text_pre(tokenizer: Any) -> Callable[[Args], np.ndarray]:
 
 
 def vqa_pre(tokenizer: Any) -> Callable[[Args], tuple[np.ndarray, np.ndarray]]:
+    from fmpc.zoo.bench_questions import question_text
     from fmpc.zoo.text import encode
 
     lock = threading.Lock()  # fast tokenizers are not safe to share between threads
 
     def preprocess(args: Args) -> tuple[np.ndarray, np.ndarray]:
+        text = question_text(str(args[1]))
         with lock:
-            tokens = encode(tokenizer, [str(args[1])])[0]
+            tokens = encode(tokenizer, [text])[0]
         return canvas(as_patch(args[0])), tokens
 
     return preprocess

@@ -125,14 +125,14 @@ ZOO: tuple[ModelSpec, ...] = (
     _spec(
         "vqa-xl",
         "vqa",
-        1800,
-        "conv backbone + transformer question encoder + FiLM",
-        widths=(32, 64, 128),
-        depth=2,
-        dim=64,
-        layers=2,
-        film_layers=2,
-        learning_rate=2e-3,
+        750,
+        "frozen det-l vision tower + conv stem -> 64 cell tokens; 4-layer transformer, width 128",
+        stem=(32, 64, 64),
+        dim=128,
+        layers=4,
+        heads=4,
+        batch_size=16,
+        learning_rate=1.5e-3,
     ),
 )
 """Every zoo model, small to large within a family."""

@@ -13,6 +13,8 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 MANIFEST = "zoo.json"
 TOKENIZER = "tokenizer.json"
+VQA_TOKENIZER = "vqa-tokenizer.json"
+"""The monolithic model's tokenizer (benchmark-grammar words), apart from the text models'."""
 
 
 class MissingWeights(FileNotFoundError):

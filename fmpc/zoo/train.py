@@ -5,13 +5,18 @@ held-out scenes (``val`` pool, easy and hard), builds the tokenizer, trains each
 ``fmpc.zoo.specs.ZOO`` with Optax (``fmpc.zoo.training.fit``) under rich progress bars, saves the
 weights and writes the manifest: one row per backend with its parameters, its FLOPs (XLA cost
 analysis of the compiled backend) and its held-out accuracy on easy and hard scenes.
+
+The monolithic model (``vqa-xl``) learns the benchmark's question grammar from scene groups
+(``fmpc.zoo.bench_questions``) with the largest detector's weights as its frozen vision tower
+(read from the weights directory, so ``det-l`` is trained first); its held-out accuracy per
+question form and per task is stored under ``models.vqa-xl.bench`` in the manifest.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +31,21 @@ from fmpc.runtime.values import ImageValue, PatchValue
 from fmpc.zoo import data as zoo_data
 from fmpc.zoo import evaluate
 from fmpc.zoo.backends import BackendSpec, backend_specs, build_backend, module_of
-from fmpc.zoo.scene_questions import VQA_ANSWERS, corpus_questions, scene_question
-from fmpc.zoo.specs import ZOO, ModelSpec, spec
+from fmpc.zoo.bench_questions import (
+    QUESTIONS_PER_SCENE,
+    SceneGroup,
+    grammar_groups,
+    query_groups,
+    question_text,
+    report,
+    vqa_corpus,
+)
+from fmpc.zoo.models import Detector
+from fmpc.zoo.scene_questions import VQA_ANSWERS, corpus_questions
+from fmpc.zoo.specs import ZOO, ModelSpec, family, spec
 from fmpc.zoo.store import (
     TOKENIZER,
+    VQA_TOKENIZER,
     WEIGHTS_DIR,
     load_params,
     read_manifest,
@@ -52,8 +68,11 @@ TRAIN_SCENES = 8000
 EVAL_SCENES = 200
 """Held-out scenes per difficulty level."""
 
-VQA_QUESTIONS_PER_SCENE = 6
-"""Questions drawn per training scene for the monolithic model."""
+VQA_GRAMMAR_SCENES = 9000
+"""Training scenes with random benchmark-grammar questions for the monolithic model."""
+
+VQA_QUERY_SCENES = 96
+"""Training scenes per shipped benchmark query (drawn like its stream) for the monolithic model."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,11 @@ class TrainingData:
     train: Sequence[ImageValue]
     held_out: Mapping[str, Sequence[ImageValue]]
     tokenizer: Any
+    vqa_tokenizer: Any = None
+    seed: int = 0
+    scale: float = 1.0
+    weights: Path = field(default=WEIGHTS_DIR)
+    """Where already trained models are read (the monolithic model's frozen vision tower)."""
 
 
 def make_data(
@@ -74,7 +98,13 @@ def make_data(
         level: zoo_data.scenes(seed, eval_scenes, "val", level, f"zoo-{level}")
         for level in ("easy", "hard")
     }
-    return TrainingData(train, held_out, build_tokenizer(corpus(corpus_questions())))
+    return TrainingData(
+        train,
+        held_out,
+        build_tokenizer(corpus(corpus_questions())),
+        build_tokenizer(vqa_corpus()),
+        seed,
+    )
 
 
 # ---------------------------------------------------------------- losses
@@ -148,32 +178,65 @@ def _text_data(data: TrainingData, model: ModelSpec) -> Any:
     }
 
 
+def vqa_groups(data: TrainingData) -> list[SceneGroup]:
+    """The monolithic model's training scene groups (``train`` pool)."""
+    grammar = grammar_groups(
+        data.seed, max(int(VQA_GRAMMAR_SCENES * data.scale), 20), "train", name="vqa-train"
+    )
+    return grammar + query_groups(data.seed, max(int(VQA_QUERY_SCENES * data.scale), 2), "train")
+
+
+def tower_params(directory: Path) -> Any:
+    """The frozen vision tower's weights: the largest detector's."""
+    return load_params(family("detector")[-1].name, directory)
+
+
+def tower_outputs(pixels: np.ndarray, params: Any, batch: int = 64) -> np.ndarray:
+    """The vision tower's per-cell outputs for ``pixels`` ``(N, 64, 64, 3)`` (float16)."""
+    module = Detector(**family("detector")[-1].config, features=True)
+    run = jax.jit(lambda p, x: module.apply({"params": p}, x))
+    chunks = [np.asarray(run(params, pixels[k : k + batch])) for k in range(0, len(pixels), batch)]
+    return np.concatenate(chunks).astype(np.float16)
+
+
 def _vqa_data(data: TrainingData, model: ModelSpec) -> Any:
-    rng = np.random.default_rng(len(data.train))
-    owners: list[int] = []
-    questions: list[str] = []
-    labels: list[int] = []
-    for k, image in enumerate(data.train):
-        for _ in range(VQA_QUESTIONS_PER_SCENE):
-            question, answer = scene_question(image, rng)
-            owners.append(k)
-            questions.append(question)
-            labels.append(VQA_ANSWERS.index(answer))
-    pixels = np.stack([image.pixels for image in data.train])
-    tokens = encode(data.tokenizer, questions)
-    owner, label = np.asarray(owners), np.asarray(labels, np.int32)
+    groups = vqa_groups(data)
+    pixels = np.stack([g.image.pixels for g in groups]).astype(np.float32)
+    tower = tower_outputs(pixels, tower_params(data.weights))
+    questions = [question_text(q) for g in groups for q in g.questions]
+    tokens = encode(data.vqa_tokenizer, questions).reshape(len(groups), QUESTIONS_PER_SCENE, -1)
+    label = np.asarray([[VQA_ANSWERS.index(a) for a in g.answers] for g in groups], np.int32)
 
     def sample(rows: np.ndarray) -> dict[str, np.ndarray]:
-        return {"pixels": pixels[owner[rows]], "tokens": tokens[rows], "answer": label[rows]}
+        return {
+            "pixels": pixels[rows],
+            "tower": tower[rows].astype(np.float32),
+            "tokens": tokens[rows].reshape(-1, tokens.shape[-1]),
+            "answer": label[rows].reshape(-1),
+        }
 
-    return sample, len(label)
+    return sample, len(groups)
+
+
+def _vqa_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.Array]:
+    def loss(params: Any, batch: Mapping[str, jax.Array]) -> jax.Array:
+        logits = module.apply(
+            {"params": params},
+            batch["pixels"],
+            batch["tokens"],
+            QUESTIONS_PER_SCENE,
+            batch["tower"],
+        )
+        return optax.softmax_cross_entropy_with_integer_labels(logits, batch["answer"]).mean()
+
+    return loss
 
 
 _FAMILY: Mapping[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "detector": (_detector_data, _detector_loss),
     "classifier": (_classifier_data, _classifier_loss),
     "text": (_text_data, lambda m: _answer_loss(m, "tokens")),
-    "vqa": (_vqa_data, lambda m: _answer_loss(m, "pixels", "tokens")),
+    "vqa": (_vqa_data, _vqa_loss),
 }
 
 
@@ -183,15 +246,18 @@ def train_model(
     """Train ``model`` from ``seed``; returns its parameters and final training loss."""
     make_data_fn, make_loss = _FAMILY[model.family]
     arrays = make_data_fn(data, model)
-    module = module_of(model, len(data.tokenizer))
+    vqa = model.family == "vqa"
+    module = module_of(model, len(data.vqa_tokenizer if vqa else data.tokenizer))
     sampler, _ = arrays if isinstance(arrays, tuple) else (None, None)
     example = sampler(np.zeros(1, int)) if sampler else {k: v[:1] for k, v in arrays.items()}
-    inputs = [example[k] for k in _INPUTS[model.family]]
+    inputs: list[Any] = [example[k] for k in _INPUTS[model.family]]
+    if vqa:
+        inputs += [QUESTIONS_PER_SCENE, example["tower"]]
     params = module.init(jax.random.key(seed), *inputs)["params"]
     task = None
     if progress is not None:
         task = progress.add_task(model.name, total=model.steps, model=model.name)
-    return fit(
+    params, loss = fit(
         make_loss(module),
         params,
         arrays,
@@ -202,6 +268,9 @@ def train_model(
         progress=progress,
         task=task,
     )
+    if vqa:
+        params = {**params, "tower": tower_params(data.weights)}
+    return params, loss
 
 
 _INPUTS: Mapping[str, tuple[str, ...]] = {
@@ -263,6 +332,21 @@ def measure(row: BackendSpec, data: TrainingData, directory: Path, seed: int) ->
     }
 
 
+def bench_report(row: BackendSpec, directory: Path, seed: int, scale: float = 1.0) -> dict:
+    """The monolithic backend's held-out accuracy per question form and per task
+    (``fmpc.zoo.bench_questions.report``)."""
+    backend = build_backend(row, directory)
+
+    def answer(items: Sequence[tuple[ImageValue, str]]) -> list[str | None]:
+        out: list[str | None] = []
+        for start in range(0, len(items), evaluate.BATCH):
+            results = backend(list(items[start : start + evaluate.BATCH]))
+            out += [r.output if r.ok else None for r in results]
+        return out
+
+    return report(answer, seed, max(int(400 * scale), 20), max(int(16 * scale), 2))
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -290,7 +374,9 @@ def train(
     started = time.perf_counter()
     console.print(f"[bold]fmpc zoo train[/]: seed {seed}, {len(models)} model(s)")
     data = make_data(seed, max(int(TRAIN_SCENES * scale), 50), max(int(EVAL_SCENES * scale), 20))
+    data = replace(data, scale=scale, weights=directory)
     save_tokenizer(data.tokenizer, _mkdir(directory) / TOKENIZER)
+    save_tokenizer(data.vqa_tokenizer, directory / VQA_TOKENIZER)
     manifest = read_manifest(directory)
     with _progress(console) as progress:
         for model in models:
@@ -310,6 +396,9 @@ def train(
         if names & set(row.models):
             console.print(f"measuring {row.function}/{row.name}")
             rows.append(measure(row, data, directory, seed))
+        if row.monolithic and names & set(row.models):
+            console.print(f"measuring {row.name} on held-out benchmark questions")
+            manifest["models"][row.name]["bench"] = bench_report(row, directory, seed, scale)
     manifest.update(seed=seed, backends=_ordered(rows))
     seconds = round(time.perf_counter() - started, 1)
     manifest["last_run"] = {"models": [m.name for m in models], "seconds": seconds}
