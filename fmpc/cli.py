@@ -106,13 +106,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    example = Path(__file__).resolve().parent.parent / "examples" / "red_seven.py"
-    print(f"# {example.name}\n{read_text(str(example))}")
-    print(emit(compile_program(str(example)), "ir"))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fmpc`` command."""
     parser = argparse.ArgumentParser(prog="fmpc", description=__doc__)
@@ -132,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("program")
     p.set_defaults(handler=cmd_check)
 
+    from fmpc.bench.cli import add_bench_command, add_demo_command
     from fmpc.runtime.backends.cli import add_backends_command
     from fmpc.runtime.run_cli import add_run_command
     from fmpc.zoo.cli import add_zoo_command
@@ -140,9 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_command(sub)
     add_opt_command(sub)
     add_zoo_command(sub)
+    add_bench_command(sub)
+    add_demo_command(sub)
 
-    p = sub.add_parser("demo", help="the main job on the embedded default")
-    p.set_defaults(handler=cmd_demo)
     return parser
 
 
