@@ -85,7 +85,7 @@ def add_demo_command(subparsers: Any) -> None:
     """Register ``demo`` on an ``argparse`` subparsers object."""
     parser = subparsers.add_parser(
         "demo",
-        help="compile, optimize and stream one benchmark program (about 2 minutes)",
+        help="compile, optimize and stream one benchmark program (about a minute)",
         description="Compile one benchmark program, show its IR before and after the passes, "
         "stream it with the learned policy and compare with the monolithic model, all-largest "
         "and the oracle.",

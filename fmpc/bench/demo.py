@@ -1,4 +1,4 @@
-"""``fmpc demo``: the whole of fmpc on one benchmark query, in about two minutes.
+"""``fmpc demo``: the whole of fmpc on one benchmark query, in about a minute.
 
 1. compile the query's program (``DEMO_QUERY`` of the shipped binary benchmark) and print its IR
    before and after the default pass pipeline;
