@@ -26,12 +26,25 @@ def weights_path(name: str, directory: Path = WEIGHTS_DIR) -> Path:
     return directory / f"{name}.msgpack"
 
 
+def shared_subtrees(name: str) -> dict[str, str]:
+    """Top-level parameter subtrees of model ``name`` that ship in another model's file, by
+    key: the monolithic model's frozen vision tower is the largest detector, stored once."""
+    from fmpc.zoo.specs import family
+
+    if name in {s.name for s in family("vqa")}:
+        return {"tower": family("detector")[-1].name}
+    return {}
+
+
 def save_params(name: str, params: Any, directory: Path = WEIGHTS_DIR) -> None:
-    """Write ``params`` of model ``name`` (a pytree of arrays) as msgpack."""
+    """Write ``params`` of model ``name`` (a pytree of arrays) as msgpack, leaving out the
+    subtrees another model's file already holds (``shared_subtrees``)."""
     from flax import serialization
 
     directory.mkdir(parents=True, exist_ok=True)
-    state = serialization.to_state_dict(params)
+    state = dict(serialization.to_state_dict(params))
+    for key in shared_subtrees(name):
+        state.pop(key, None)
     weights_path(name, directory).write_bytes(serialization.msgpack_serialize(state))
 
 
@@ -45,7 +58,10 @@ def load_params(name: str, directory: Path = WEIGHTS_DIR) -> Any:
         )
     from flax import serialization
 
-    return serialization.msgpack_restore(path.read_bytes())
+    params = dict(serialization.msgpack_restore(path.read_bytes()))
+    for key, owner in shared_subtrees(name).items():
+        params.setdefault(key, load_params(owner, directory))
+    return params
 
 
 def read_manifest(directory: Path = WEIGHTS_DIR) -> dict[str, Any]:

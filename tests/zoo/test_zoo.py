@@ -191,3 +191,19 @@ def test_backends_serve_several_threads_at_once(backends) -> None:
     with ThreadPoolExecutor(4) as pool:
         outputs = list(pool.map(lambda q: backend([q])[0].output, questions * 4))
     assert outputs == expected * 4
+
+
+def test_the_monolithic_model_ships_its_frozen_tower_once(tmp_path):
+    import numpy as np
+    from flax import serialization
+
+    from fmpc.zoo.store import load_params, save_params, weights_path
+
+    tower = {"Conv_0": {"kernel": np.ones((2, 2), np.float32)}}
+    save_params("det-l", tower, tmp_path)
+    save_params("vqa-xl", {"tower": tower, "answer": {"bias": np.zeros(3, np.float32)}}, tmp_path)
+    stored = serialization.msgpack_restore(weights_path("vqa-xl", tmp_path).read_bytes())
+    assert set(stored) == {"answer"}
+    loaded = load_params("vqa-xl", tmp_path)
+    assert set(loaded) == {"answer", "tower"}
+    np.testing.assert_array_equal(loaded["tower"]["Conv_0"]["kernel"], tower["Conv_0"]["kernel"])
