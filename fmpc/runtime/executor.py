@@ -578,22 +578,13 @@ class Executor(Interpreter):
         """What to call next for this item: a cascade escalation, a fallback, or nothing."""
         attempt, result = outcome.attempt, outcome.result
         tried = attempt.tried | {attempt.backend.name}
-        last_step = attempt.step + 1 >= len(site.cascade)
+        escalate = None  # the next cascade step, when this attempt is a step before the last
+        if attempt.via == "cascade" and attempt.step + 1 < len(site.cascade):
+            nxt = attempt.step + 1
+            escalate = _Attempt(attempt.item, site.cascade[nxt], "cascade", nxt, None, tried)
         if result.ok:
-            if (
-                attempt.via == "cascade"
-                and not last_step
-                and result.confidence < site.thresholds[attempt.step]
-            ):
-                return _Attempt(
-                    attempt.item,
-                    site.cascade[attempt.step + 1],
-                    "cascade",
-                    attempt.step + 1,
-                    None,
-                    tried,
-                )
-            return None
+            confident = escalate is None or result.confidence >= site.thresholds[attempt.step]
+            return None if confident else escalate
         fallback = (
             self.table.fallback(site.info.fn, attempt.backend.name) if self.fallbacks else None
         )
@@ -601,16 +592,7 @@ class Executor(Interpreter):
             return _Attempt(
                 attempt.item, fallback, "fallback", attempt.step, attempt.backend.name, tried
             )
-        if attempt.via == "cascade" and not last_step:
-            return _Attempt(
-                attempt.item,
-                site.cascade[attempt.step + 1],
-                "cascade",
-                attempt.step + 1,
-                None,
-                tried,
-            )
-        return None
+        return escalate
 
     def _record(
         self,

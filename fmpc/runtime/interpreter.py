@@ -508,18 +508,7 @@ class Interpreter:
 
     def visit_CallOp(self, op: CallOp, args: list[Any], run: RunState) -> Any:
         """Count the site, serve the call through ``call_routable`` and check the result."""
-        run.calls[op.site] += 1
-        try:
-            value = self.call_routable(op, args, run)
-        except ProgramError:
-            raise
-        except Exception as exc:
-            raise self.backend_error(op, f"the backend raised {type(exc).__name__}: {exc}") from exc
-        if self.check_results and not fits(value, op.result.type):
-            raise self.backend_error(
-                op, f"the backend returned {_show(value)}, expected {expected(op.result.type)}"
-            )
-        return value
+        return self.serve(op, args, run, op.result.type)
 
     def visit_BatchCallOp(self, op: BatchCallOp, args: list[Any], run: RunState) -> Any:
         """One execution of the site per item of the batched lists (see ``fmpc.call.batch``)."""
@@ -527,24 +516,29 @@ class Interpreter:
         if len(lengths) > 1:
             raise self.error(op, f"batched lists have different lengths {sorted(lengths)}")
         element = op.result.type.element  # type: ignore[attr-defined]
-        out = []
-        for k in range(lengths.pop() if lengths else 0):
-            item = [a[k] if i in op.batched else a for i, a in enumerate(args)]
-            run.calls[op.site] += 1
-            try:
-                value = self.call_routable(op, item, run)
-            except ProgramError:
-                raise
-            except Exception as exc:
-                raise self.backend_error(
-                    op, f"the backend raised {type(exc).__name__}: {exc}"
-                ) from exc
-            if self.check_results and not fits(value, element):
-                raise self.backend_error(
-                    op, f"the backend returned {_show(value)}, expected {expected(element)}"
-                )
-            out.append(value)
-        return out
+        items = range(lengths.pop() if lengths else 0)
+        return [
+            self.serve(
+                op, [a[k] if i in op.batched else a for i, a in enumerate(args)], run, element
+            )
+            for k in items
+        ]
+
+    def serve(self, op: CallOp, args: list[Any], run: RunState, result_type: Type) -> Any:
+        """One execution of site ``op``: counted, served by ``call_routable``, its failures and a
+        value not of ``result_type`` turned into ``BackendError``s."""
+        run.calls[op.site] += 1
+        try:
+            value = self.call_routable(op, args, run)
+        except ProgramError:
+            raise
+        except Exception as exc:
+            raise self.backend_error(op, f"the backend raised {type(exc).__name__}: {exc}") from exc
+        if self.check_results and not fits(value, result_type):
+            raise self.backend_error(
+                op, f"the backend returned {_show(value)}, expected {expected(result_type)}"
+            )
+        return value
 
     def call_routable(self, op: CallOp, args: list[Any], run: RunState) -> Any:
         """Serve one execution of the routable call ``op``; override to route per site."""

@@ -106,6 +106,24 @@ class Backend(Protocol):
         ...
 
 
+class NamedBackend:
+    """The ``name`` and ``function`` every adapter carries, read-only (a base for adapters)."""
+
+    def __init__(self, name: str, function: str) -> None:
+        self._name = name
+        self._function = function
+
+    @property
+    def name(self) -> str:
+        """The backend's name."""
+        return self._name
+
+    @property
+    def function(self) -> str:
+        """The generic function served."""
+        return self._function
+
+
 def call_batch(backend: Backend, batch: Sequence[Args]) -> list[BackendResult]:
     """Call ``backend`` on ``batch`` and always get one result per item.
 

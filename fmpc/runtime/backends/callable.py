@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fmpc.runtime.backends.base import Args, BackendFailure, BackendResult
+from fmpc.runtime.backends.base import Args, BackendFailure, BackendResult, NamedBackend
 
 
-class CallableBackend:
+class CallableBackend(NamedBackend):
     """Serve ``function`` with the Python callable ``fn``.
 
     Per item (default), ``fn(*args)`` returns the output; with ``batched=True``, ``fn(batch)``
@@ -32,22 +32,11 @@ class CallableBackend:
     ) -> None:
         if cost < 0:
             raise ValueError(f"callable backend {name!r}: cost must be >= 0, got {cost!r}")
-        self._name = name
-        self._function = function
+        super().__init__(name, function)
         self._fn = fn
         self._cost = float(cost)
         self._batched = batched
         self._with_confidence = with_confidence
-
-    @property
-    def name(self) -> str:
-        """The backend's name."""
-        return self._name
-
-    @property
-    def function(self) -> str:
-        """The generic function served."""
-        return self._function
 
     def cost(self, args: Args) -> float:
         """The declared cost (the same for every call)."""

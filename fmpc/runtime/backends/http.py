@@ -29,6 +29,7 @@ from fmpc.runtime.backends.base import (
     BackendResult,
     BackendTimeout,
     BackendUnavailable,
+    NamedBackend,
 )
 from fmpc.runtime.backends.images import pixels_of, png_data_url
 from fmpc.runtime.backends.prompts import DEFAULT_PROMPTS, GENERIC_PROMPT, PromptFormat
@@ -36,7 +37,7 @@ from fmpc.runtime.backends.prompts import DEFAULT_PROMPTS, GENERIC_PROMPT, Promp
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
-class HttpBackend:
+class HttpBackend(NamedBackend):
     """Serve ``function`` with ``model`` at the OpenAI-compatible server ``endpoint``.
 
     ``endpoint`` is the server's base URL (``http://host:8000``; a trailing ``/v1`` is accepted).
@@ -68,8 +69,7 @@ class HttpBackend:
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         _check_settings(name, cost, timeout, retries, max_concurrency, default_confidence)
-        self._name = name
-        self._function = function
+        super().__init__(name, function)
         self._url = chat_completions_url(endpoint)
         self._model = model
         self._cost = float(cost)
@@ -89,16 +89,6 @@ class HttpBackend:
             limits=httpx.Limits(max_connections=max_concurrency),
             headers=headers,
         )
-
-    @property
-    def name(self) -> str:
-        """The backend's name."""
-        return self._name
-
-    @property
-    def function(self) -> str:
-        """The generic function served."""
-        return self._function
 
     @property
     def url(self) -> str:

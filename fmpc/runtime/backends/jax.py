@@ -27,7 +27,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from fmpc.runtime.backends.base import Args, BackendFailure, BackendResult
+from fmpc.runtime.backends.base import Args, BackendFailure, BackendResult, NamedBackend
 
 Preprocess = Callable[[Args], Any]
 """One item's arguments -> model inputs without a batch axis (a pytree, or a tuple of them)."""
@@ -60,7 +60,7 @@ class _Executable:
     flops: float
 
 
-class JaxBackend:
+class JaxBackend(NamedBackend):
     """Serve ``function`` with ``apply_fn(params, *inputs)``; see the module docstring.
 
     ``apply_fn`` is any jax-traceable function, e.g. a Flax linen ``module.apply`` (see
@@ -82,8 +82,7 @@ class JaxBackend:
         buckets = tuple(sorted(set(batch_buckets)))
         if not buckets or buckets[0] < 1:
             raise ValueError(f"jax backend {name!r}: batch_buckets must be positive sizes")
-        self._name = name
-        self._function = function
+        super().__init__(name, function)
         self._jitted = jax.jit(apply_fn)
         self._params = jax.device_put(params)
         self._preprocess = preprocess or _default_preprocess
@@ -110,16 +109,6 @@ class JaxBackend:
             return nnx.merge(graphdef, state)(*inputs)
 
         return cls(name, function, apply, state, **kwargs)
-
-    @property
-    def name(self) -> str:
-        """The backend's name."""
-        return self._name
-
-    @property
-    def function(self) -> str:
-        """The generic function served."""
-        return self._function
 
     @property
     def compilations(self) -> int:
