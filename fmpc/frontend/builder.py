@@ -16,19 +16,21 @@ from dataclasses import dataclass, field
 from fmpc.frontend.checks import Program
 from fmpc.frontend.diagnostics import WARNING, Reporter, SourceText
 from fmpc.frontend.library import Library
+from fmpc.frontend.narrowing import not_none_when
 from fmpc.frontend.typesys import (
     ERROR,
     HintKey,
     PendingType,
+    conversion_steps,
+    converts,
     describe,
     is_error,
-    is_float_target,
     join,
     pending_key,
 )
-from fmpc.ir.core import Attr, Location, Op, Region, Value
+from fmpc.ir.core import Attr, Location, Module, Op, Region, Value
 from fmpc.ir.ops import CastOp, ConstOp, LibOp, MakeListOp
-from fmpc.ir.types import Float, Image, ListType, Patch, Type
+from fmpc.ir.types import Image, ListType, NoneT, OptionalType, Patch, Type
 
 RETURN_SLOT = "return"  # hidden loop-carried variable of inlined helpers (a keyword: no clash)
 
@@ -95,6 +97,8 @@ class LowererBase:
         self.called: set[str] = set()
         # pending types that silenced a check: reported at the end if never learned
         self.silenced: set[HintKey] = set()
+        # Optional[T] -> T conversions made by tests like `x is not None` (unused ones go)
+        self.narrowings: list[Op] = []
 
     # ------------------------------------------------------------------ lowering hooks
 
@@ -235,18 +239,26 @@ class LowererBase:
         if is_error(got) or isinstance(got, PendingType):
             self.quiet(value)
             return self.poison()
-        if is_float_target(got, want):
-            return self.emit(CastOp, node, [value], [Float]).result
+        if converts(got, want):
+            for step in conversion_steps(got, want):
+                value = self.emit(CastOp, node, [value], [step]).result
+            return value
         if got == Image and want == Patch:
             return self.image_to_patch(value, node)
+        if isinstance(want, OptionalType) and got != NoneT:
+            inner = self.coerce(value, want.inner, node, what)
+            return inner if self.quiet(inner) else self.coerce(inner, want, node, what)
         if pending_key(got) is not None and join(got, want) == want:
             self.learn_from(got, want)
             return self.poison()
         if pending_key(want) is not None and join(got, want) == got:
             self.learn_from(want, got)
             return self.poison()
+        hint = ""
+        if isinstance(got, OptionalType) and join(got.inner, want) == want:
+            hint = "; it may be None here: test `if x is not None:` (or `if x is None: return ...`) first"
         return self.type_error(
-            node, f"{what} has type {describe(got)}, expected {describe(want)}", got, want
+            node, f"{what} has type {describe(got)}, expected {describe(want)}{hint}", got, want
         )
 
     def image_to_patch(self, image: Value, node: ast.AST) -> Value:
@@ -282,6 +294,35 @@ class LowererBase:
         """``[items...]`` as a ``List[element]``."""
         coerced = [self.coerce(v, element, node, "list element") for v in items]
         return self.emit(MakeListOp, node, coerced, [ListType(element)]).result
+
+    # ------------------------------------------------------------------ narrowing
+
+    def narrow(self, test: ast.expr, truthy: bool) -> dict[str, tuple[Value, Value]]:
+        """Rebind the optional variables ``test`` proves are not None (when it is ``truthy``)
+        to their ``T`` value, in the current region; returns ``{name: (before, after)}``."""
+        done: dict[str, tuple[Value, Value]] = {}
+        for name in sorted(not_none_when(test, truthy)):
+            value = self.frame.env.get(name)
+            if isinstance(value, Value) and isinstance(value.type, OptionalType):
+                cast = self.emit(CastOp, test, [value], [value.type.inner])
+                self.narrowings.append(cast)
+                self.bind(name, cast.result)
+                done[name] = (value, cast.result)
+        return done
+
+    @staticmethod
+    def unnarrow(env: Env, done: dict[str, tuple[Value, Value]]) -> None:
+        """Undo :meth:`narrow` in ``env`` for the variables not assigned since."""
+        for name, (before, after) in done.items():
+            if env.get(name) is after:
+                env[name] = before
+
+    def drop_unused_narrowings(self, module: Module) -> None:
+        """Remove the narrowing conversions nothing reads."""
+        used = {v for op in module.walk() for v in op.operands}
+        for cast in self.narrowings:
+            if cast.result not in used and cast.parent is not None:
+                cast.parent.remove(cast)
 
     # ------------------------------------------------------------------ variables
 

@@ -34,7 +34,19 @@ from fmpc.ir.ops import (
     YieldOp,
     arithmetic_result,
 )
-from fmpc.ir.types import Bool, Float, Image, Int, ListType, NoneT, Patch, Str, Type, is_numeric
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Image,
+    Int,
+    ListType,
+    NoneT,
+    Patch,
+    Str,
+    Type,
+    is_numeric,
+    unwrap_optional,
+)
 
 BINARY_OPS: dict[type, tuple[type[Op], str]] = {
     ast.Add: (AddOp, "+"),
@@ -112,9 +124,12 @@ class ExpressionMixin(LowererBase):
         """``a and b ...`` / ``a or b ...``: one lazy region per operand."""
         word = "and" if isinstance(node.op, ast.And) else "or"
         regions, values = [], []
-        for operand in node.values:
+        for i, operand in enumerate(node.values):
             region = Region()
             with self.in_region(region):
+                if i:  # later operands run only when the earlier ones were true (and) / false (or)
+                    earlier = ast.copy_location(ast.BoolOp(node.op, node.values[:i]), operand)
+                    self.narrow(earlier, word == "and")
                 values.append(lower(operand))
             regions.append(region)
         joined = self.meet(
@@ -246,8 +261,10 @@ class ExpressionMixin(LowererBase):
         cond = self.condition(node.test)
         then_region, else_region = Region(), Region()
         with self.in_region(then_region):
+            self.narrow(node.test, True)
             then_value = self.expr(node.body)
         with self.in_region(else_region):
+            self.narrow(node.test, False)
             else_value = self.expr(node.orelse)
         joined = self.meet(
             [then_value, else_value], node, "the two results of the conditional expression have "
@@ -407,28 +424,39 @@ class ExpressionMixin(LowererBase):
     def format_hole(self, piece: ast.FormattedValue) -> tuple[str, Value] | None:
         """The template text and the value of one ``{...}`` of an f-string."""
         value = self.expr(piece.value)
-        if piece.conversion in (ord("r"), ord("a")):
-            self.error(piece, "!r and !a conversions are not supported in f-strings; use {x}")
-            return None
         spec = _literal_spec(piece.format_spec)
         if spec is None:
             self.error(piece, "format specs must be plain text, e.g. {x:.2f}")
             return None
+        conversion = chr(piece.conversion) if piece.conversion > 0 else ""
+        return self.format_value(value, conversion, spec, piece, "f-strings")
+
+    def format_value(
+        self, value: Value, conversion: str, spec: str, node: ast.AST, what: str
+    ) -> tuple[str, Value] | None:
+        """The template hole (``{}`` / ``{:spec}``) for ``value`` formatted with ``!conversion``
+        and ``spec``, and the value to fill it (``what`` names the construct in messages)."""
+        if conversion in ("r", "a"):
+            self.error(node, f"!r and !a conversions are not supported in {what}; use {{x}}")
+            return None
         if self.quiet(value):
             return "{}", value
-        if piece.conversion == ord("s"):
-            value = self.emit(CastOp, piece, [value], [Str]).result
-        if value.type not in FORMATTABLE:
-            self.type_error(
-                piece,
-                f"f-strings can format numbers, strings and booleans, not {describe(value.type)}",
-                value.type,
+        if conversion == "s":
+            value = self.emit(CastOp, node, [value], [Str]).result
+        if unwrap_optional(value.type) not in FORMATTABLE:
+            message = f"{what} can format numbers, strings and booleans, not {describe(value.type)}"
+            self.type_error(node, message, value.type)
+            return None
+        if spec and value.type not in FORMATTABLE:
+            message = (
+                f"format spec ':{spec}' needs a value that is not None; test `x is not None` first"
             )
+            self.type_error(node, message, value.type)
             return None
         try:
-            format(_FORMAT_SAMPLES[value.type], spec)
+            format(_FORMAT_SAMPLES[unwrap_optional(value.type)], spec)
         except (ValueError, TypeError):
-            self.error(piece, f"format spec ':{spec}' does not apply to a {describe(value.type)}")
+            self.error(node, f"format spec ':{spec}' does not apply to a {describe(value.type)}")
             return None
         return ("{:" + spec + "}" if spec else "{}"), value
 
@@ -458,6 +486,9 @@ def _comparison_problem(pred: str, left: Type, right: Type) -> str | None:
     if pred in ("is", "is_not"):
         return None if NoneT in (left, right) else "`is` is only supported with None; use =="
     if pred in ("eq", "ne"):
+        if NoneT not in (left, right):
+            left, right = unwrap_optional(left), unwrap_optional(right)
+            both_numeric = is_numeric(left) and is_numeric(right)
         if both_numeric or left == right:
             return None
         if NoneT in (left, right):

@@ -16,12 +16,11 @@ from fmpc.frontend.builder import RETURN_SLOT, Env, Loop, Undefined
 from fmpc.frontend.builtins import BuiltinMixin
 from fmpc.frontend.comprehensions import Target
 from fmpc.frontend.expressions import BINARY_OPS, UNSUPPORTED_BINARY
-from fmpc.frontend.typesys import PendingType, annotation_type, describe, is_float_target, join
+from fmpc.frontend.typesys import PendingType, annotation_type, converts, describe, join
 from fmpc.ir.core import Region, Value
 from fmpc.ir.ops import (
     AppendOp,
     BreakOp,
-    CastOp,
     ContinueOp,
     ForOp,
     IfOp,
@@ -30,7 +29,7 @@ from fmpc.ir.ops import (
     ReturnOp,
     YieldOp,
 )
-from fmpc.ir.types import Bool, Float, Int, ListType, Type
+from fmpc.ir.types import Bool, Int, ListType, Type
 
 
 def assigned_names(nodes: Sequence[ast.AST]) -> list[str]:
@@ -224,14 +223,18 @@ class StatementMixin(BuiltinMixin):
         env = self.frame.env
         then_region, else_region = Region(), Region()
         with self.in_region(then_region) as then_env:
+            then_narrowed = self.narrow(node.test, True)
             then_falls = self.lower_block(node.body)
         with self.in_region(else_region) as else_env:
+            else_narrowed = self.narrow(node.test, False)
             else_falls = self.lower_block(node.orelse)
         if not then_falls:
             return self.hoist(cond, then_region, else_region, else_env, node)
         if not else_falls:
             negated = self.emit(NotOp, node.test, [cond], [Bool]).result
             return self.hoist(negated, else_region, then_region, then_env, node)
+        self.unnarrow(then_env, then_narrowed)
+        self.unnarrow(else_env, else_narrowed)
         merged = self.merge(env, [(then_region, then_env), (else_region, else_env)], node)
         op = self.emit(
             IfOp, node, [cond], [t for _, t in merged], regions=[then_region, else_region]
@@ -367,11 +370,12 @@ class StatementMixin(BuiltinMixin):
         """``value`` as a carried ``want``; a float where an int was carried widens the loop."""
         if value.type == want or self.quiet(value):
             return value
-        if is_float_target(value.type, want):
-            return self.emit(CastOp, node, [value], [Float]).result
-        if is_float_target(want, value.type):
+        if converts(value.type, want):
+            return self.coerce(value, want, node, f"variable '{name}'")
+        wider = join(want, value.type)
+        if wider is not None:
             loop_node = loop.node if loop.node is not None else node
-            self.learn(self.hint_key("carry", loop_node, name), Float)
+            self.learn(self.hint_key("carry", loop_node, name), wider)
             return self.poison()
         message = f"variable '{name}' is {{}} in the loop but {{}} before it; give it one type"
         self.meet([value, Value(want)], node, message)
@@ -424,10 +428,11 @@ class StatementMixin(BuiltinMixin):
         slot = self.frame.env[RETURN_SLOT]
         assert isinstance(slot, Value) and isinstance(slot.type, ListType)
         element = slot.type.element
+        wider = join(element, value.type)
         if isinstance(element, PendingType):
             self.learn(element.key, value.type)
-        elif is_float_target(element, value.type):
-            self.learn(self.return_key(), Float)
+        elif self.frame.result is None and wider is not None and wider != element:
+            self.learn(self.return_key(), wider)
             value = self.poison()
         elif value.type != element:
             value = self.coerce(value, element, node, f"the value returned by '{self.frame.name}'")
