@@ -94,6 +94,8 @@ class LowererBase:
         self.region = Region()
         self.frame = Frame("<module>", {}, "entry")
         self.inline_stack: list[str] = []
+        self.callers: list[Frame] = []  # the frames an inlined helper was called from
+        self.unknown_names: set[tuple[str, str]] = set()  # (function, name) already reported
         self.called: set[str] = set()
         # pending types that silenced a check: reported at the end if never learned
         self.silenced: set[HintKey] = set()
@@ -190,6 +192,13 @@ class LowererBase:
     def poison() -> Value:
         """A value standing for an expression that was already reported."""
         return Value(ERROR)
+
+    @staticmethod
+    def stand_in(t: Type) -> Value:
+        """A value of type ``t`` standing for an expression that was already reported but whose
+        type is known (a library call with a wrong argument): later, independent mistakes with
+        it are still reported. Like poison, it never reaches a returned module."""
+        return Value(t)
 
     def quiet(self, *values: Value) -> bool:
         """Whether any of ``values`` is poison or a bare pending element (stay silent)."""

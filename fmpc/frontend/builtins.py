@@ -211,14 +211,22 @@ class BuiltinMixin(CallMixin):
         if not self.arguments(node, "sorted", (1,), ("key", "reverse")):
             return self.poison()
         seq = self.sequence_argument(node.args[0])
-        reverse = False
+        reverse = self.reverse_flag(node)
+        if reverse is None:
+            return self.poison()
+        return self.ordered(SortOp, "sorted", seq, node, {"reverse": reverse})
+
+    def reverse_flag(self, node: ast.Call) -> bool | None:
+        """The ``reverse=`` of ``sorted(...)`` / ``xs.sort(...)`` (a literal; ``None`` when it is
+        not, after reporting it)."""
         for keyword in node.keywords:
             if keyword.arg == "reverse":
                 flag = keyword.value
                 if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
-                    return self.error(flag, "reverse= must be True or False")
-                reverse = flag.value
-        return self.ordered(SortOp, "sorted", seq, node, {"reverse": reverse})
+                    self.error(flag, "reverse= must be True or False")
+                    return None
+                return flag.value
+        return False
 
     def ordered(
         self, cls: type[Op], name: str, seq: Value, node: ast.Call, attrs: dict[str, Attr]

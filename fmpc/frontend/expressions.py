@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import string
 from collections.abc import Callable, Sequence
 
 from fmpc.frontend.builder import LowererBase, Undefined
@@ -180,6 +181,9 @@ class ExpressionMixin(LowererBase):
             return self.error(node, f"'{node.id}' is a method; call it: patch.{node.id}(...)")
         if entry is not None or node.id in self.program.helpers:
             return self.error(node, f"'{node.id}' is a function; call it: {node.id}(...)")
+        if (self.frame.name, node.id) in self.unknown_names:
+            return self.poison()  # one message per unknown name and function
+        self.unknown_names.add((self.frame.name, node.id))
         names = [n for n in self.frame.env if n.isidentifier()]
         return self.error(node, f"name '{node.id}' is not defined{suggestion(node.id, names)}")
 
@@ -421,6 +425,76 @@ class ExpressionMixin(LowererBase):
             return self.error(node, f"unsupported f-string: {exc}")
         return self.emit(FormatOp, node, operands, [Str], {"template": template}).result
 
+    def str_format(self, template: str, node: ast.Call) -> Value:
+        """``"... {} ... {0} ... {name:.2f} ...".format(...)``: the f-string it stands for
+        (``fmpc.format``); every argument is evaluated, as in Python, used or not."""
+        positional = [self.expr(a) for a in node.args]
+        named: dict[str, Value] = {}
+        for keyword in node.keywords:
+            value = self.expr(keyword.value)
+            if keyword.arg is None:
+                return self.error(keyword, "**kwargs is not supported; pass arguments by name")
+            named[keyword.arg] = value
+        try:
+            pieces = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            return self.error(node.func, f"malformed format string: {exc}")
+        parts: list[str] = []
+        operands: list[Value] = []
+        numbering = _Numbering()
+        for literal, field, spec, conversion in pieces:
+            parts.append(literal.replace("{", "{{").replace("}", "}}"))
+            if field is None:
+                continue
+            value = self.format_field(field, spec or "", positional, named, numbering, node)
+            hole = (
+                None
+                if value is None
+                else self.format_value(value, conversion or "", spec or "", node, "str.format()")
+            )
+            if hole is None:
+                return self.stand_in(Str)
+            parts.append(hole[0])
+            operands.append(hole[1])
+        if self.quiet(*operands):
+            return self.stand_in(Str)
+        return self.emit(FormatOp, node, operands, [Str], {"template": "".join(parts)}).result
+
+    def format_field(
+        self,
+        field: str,
+        spec: str,
+        positional: list[Value],
+        named: dict[str, Value],
+        numbering: _Numbering,
+        node: ast.Call,
+    ) -> Value | None:
+        """The argument a ``{field}`` of a format string names (``{}``, ``{0}``, ``{name}``)."""
+        if "{" in spec:
+            self.error(node.func, "nested {...} in a format spec are not supported")
+            return None
+        index: int | None = None
+        if field == "" or field.isdigit():
+            index = numbering.next(field)
+            if index is None:
+                self.error(node.func, "cannot mix automatic {} and numbered {0} fields")
+                return None
+            if index >= len(positional):
+                self.error(
+                    node, f"the format string needs argument {index}, but {len(positional)} given"
+                )
+                return None
+            return positional[index]
+        if not field.isidentifier():
+            self.error(
+                node.func, f"the field {{{field}}} is not supported; use {{}}, {{0}} or {{name}}"
+            )
+            return None
+        if field not in named:
+            self.error(node, f"the format string names '{field}', which is not passed: {field}=...")
+            return None
+        return named[field]
+
     def format_hole(self, piece: ast.FormattedValue) -> tuple[str, Value] | None:
         """The template text and the value of one ``{...}`` of an f-string."""
         value = self.expr(piece.value)
@@ -459,6 +533,25 @@ class ExpressionMixin(LowererBase):
             self.error(node, f"format spec ':{spec}' does not apply to a {describe(value.type)}")
             return None
         return ("{:" + spec + "}" if spec else "{}"), value
+
+
+class _Numbering:
+    """Python's rule for format fields: all automatic (``{}``) or all numbered (``{0}``)."""
+
+    def __init__(self) -> None:
+        self.automatic = 0
+        self.mode: str | None = None
+
+    def next(self, field: str) -> int | None:
+        """The argument index of ``field``; ``None`` when the two styles are mixed."""
+        mode = "numbered" if field else "automatic"
+        if self.mode not in (None, mode):
+            return None
+        self.mode = mode
+        if field:
+            return int(field)
+        self.automatic += 1
+        return self.automatic - 1
 
 
 def _literal_spec(spec: ast.expr | None) -> str | None:

@@ -183,12 +183,14 @@ class FunctionMixin(StatementMixin):
             self.warn_falls_off(fn, f"helper '{name}'")
         frame = Frame(name, dict(env), mode, (*self.frame.context, node_pos(node)), declared)
         saved = self.frame
+        self.callers.append(saved)
         self.frame = frame
         self.inline_stack.append(name)
         try:
             return self.lower_tail(fn.body, fn) if mode == "tail" else self.lower_wrapped(fn, node)
         finally:
             self.inline_stack.pop()
+            self.callers.pop()
             self.frame = saved
 
     def parameter(self, param: ast.arg, value: Value, call: ast.Call) -> Value:

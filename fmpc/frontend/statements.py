@@ -13,13 +13,12 @@ import ast
 from collections.abc import Sequence
 
 from fmpc.frontend.builder import RETURN_SLOT, Env, Loop, Undefined
-from fmpc.frontend.builtins import BuiltinMixin
 from fmpc.frontend.comprehensions import Target
 from fmpc.frontend.expressions import BINARY_OPS, UNSUPPORTED_BINARY
+from fmpc.frontend.mutations import LIST_METHODS, MutationMixin, mutation_target
 from fmpc.frontend.typesys import PendingType, annotation_type, converts, describe, join
 from fmpc.ir.core import Region, Value
 from fmpc.ir.ops import (
-    AppendOp,
     BreakOp,
     ContinueOp,
     ForOp,
@@ -35,7 +34,7 @@ from fmpc.ir.types import Bool, Int, ListType, Type
 def assigned_names(nodes: Sequence[ast.AST]) -> list[str]:
     """Names a block (re)binds, in first-seen order; comprehensions and lambdas are own scopes.
 
-    ``xs.append(v)`` counts as rebinding ``xs``.
+    ``xs.append(v)`` (and the other list methods of ``mutations``) counts as rebinding ``xs``.
     """
     found: dict[str, None] = {}
     stack = list(reversed(nodes))
@@ -47,21 +46,11 @@ def assigned_names(nodes: Sequence[ast.AST]) -> list[str]:
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             found[node.id] = None
-        if _append_target(node) is not None:
-            found[_append_target(node) or ""] = None
+        target = mutation_target(node)
+        if target is not None:
+            found[target] = None
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
     return list(found)
-
-
-def _append_target(node: ast.AST) -> str | None:
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "append"
-        and isinstance(node.func.value, ast.Name)
-    ):
-        return node.func.value.id
-    return None
 
 
 def contains_return(nodes: Sequence[ast.AST]) -> bool:
@@ -69,7 +58,7 @@ def contains_return(nodes: Sequence[ast.AST]) -> bool:
     return any(isinstance(n, ast.Return) for node in nodes for n in ast.walk(node))
 
 
-class StatementMixin(BuiltinMixin):
+class StatementMixin(MutationMixin):
     """Statements, blocks and structured control flow."""
 
     def lower_block(self, stmts: Sequence[ast.stmt]) -> bool:
@@ -107,16 +96,18 @@ class StatementMixin(BuiltinMixin):
         value = node.value
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return True  # a docstring or a string used as a comment
-        if _append_target(value) is not None:
+        if mutation_target(value) is not None:
             assert isinstance(value, ast.Call)
-            self.append(value)
+            self.mutate(value)
             return True
         func = value.func if isinstance(value, ast.Call) else None
-        if isinstance(func, ast.Attribute) and func.attr == "append":
+        if isinstance(func, ast.Attribute) and func.attr in LIST_METHODS:
             assert isinstance(value, ast.Call)
-            self.expr(func.value)
+            receiver = self.expr(func.value)
             self.lower_arguments(value)
-            self.error(value, "append is only supported on a list variable: `xs.append(v)`")
+            if not self.quiet(receiver):
+                message = f"{func.attr} is only supported on a list variable: `xs.{func.attr}(...)`"
+                self.error(value, message)
             return True
         self.expr(value)
         if not isinstance(value, ast.Call):
@@ -189,32 +180,6 @@ class StatementMixin(BuiltinMixin):
         cls, symbol = BINARY_OPS[type(node.op)]
         self.bind(target.id, self.binary(cls, symbol, current, right, node))
         return True
-
-    def append(self, call: ast.Call) -> None:
-        """``xs.append(v)``: rebind ``xs`` to the list with ``v`` appended."""
-        assert isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
-        name = call.func.value.id
-        lst = self.expr(call.func.value)
-        if len(call.args) != 1 or call.keywords:
-            self.lower_arguments(call)
-            self.error(call, "append() takes exactly one argument")
-            return
-        item = self.expr(call.args[0])
-        if self.quiet(lst, item):
-            return
-        if not isinstance(lst.type, ListType):
-            self.type_error(call, f"{describe(lst.type)} has no method 'append'", lst.type)
-            return
-        element = lst.type.element
-        if isinstance(element, PendingType):
-            self.learn(element.key, item.type)
-            self.forget([name])
-            return
-        item = self.coerce(
-            item, element, call.args[0], f"the value appended to {describe(lst.type)}"
-        )
-        if not self.quiet(item):
-            self.bind(name, self.emit(AppendOp, call, [lst, item], [lst.type]).result)
 
     # ------------------------------------------------------------------ if
 
