@@ -248,8 +248,8 @@ class _Checker(ast.NodeVisitor):
         self.reject(node, advice)
         if isinstance(node, _DEFINITIONS):
             return  # what a rejected def or class holds is part of that one mistake
-        for field in ("body", "handlers", "orelse", "finalbody"):
-            for inner in getattr(node, field, None) or ():
+        for part in ("body", "handlers", "orelse", "finalbody"):
+            for inner in getattr(node, part, None) or ():
                 self.visit(inner)  # the statements of a rejected while/try/with: more mistakes
 
     def visit_Name(self, node: ast.Name) -> None:  # noqa: N802 - ast.NodeVisitor protocol

@@ -13,7 +13,8 @@ each execution of a call site it
 
 A site whose call op carries a ``cascade`` attribute (made by the cascade pass) is not routed by
 the policy: it runs the named backends in order, escalating while the confidence is below the
-site's ``thresholds``. A ``fmpc.call.batch`` op serves all its items in one request per backend.
+site's ``thresholds``. Nor is a site with a ``pin`` (a backend name, or an index into the site's
+choices): it always calls that backend (``via="pin"``), whatever the policy would choose. A ``fmpc.call.batch`` op serves all its items in one request per backend.
 
 ``run(image)`` never raises for a failing backend, program or policy: the error is in the result,
 with every call made before it. ``run_window(images)`` runs several inputs at once, one thread per
@@ -104,11 +105,12 @@ class _Site:
     cascade: tuple[Backend, ...] = ()
     thresholds: tuple[float, ...] = ()
     keys: tuple[str, ...] = ()
+    pinned: Backend | None = None
 
     @property
     def routed(self) -> bool:
-        """Whether the policy chooses the backend (no cascade)."""
-        return not self.cascade
+        """Whether the policy chooses the backend (no cascade, no pin)."""
+        return not self.cascade and self.pinned is None
 
 
 def _build_sites(
@@ -139,8 +141,11 @@ def _resolve_site(op: CallOp, table: BackendTable, costs: Mapping[tuple[str, str
     keys = tuple(feature_key(op.site, kind) for kind in SITE_FEATURES)
     index_of = MappingProxyType({name: i for i, name in enumerate(names)})
     cascade = _named(op, group, "cascade")
+    pinned = _pinned(op, group, backends)
+    if pinned is not None and cascade:
+        raise ValueError("a pinned call cannot also be a cascade")
     if not cascade:
-        return _Site(info, backends, index_of, keys=keys)
+        return _Site(info, backends, index_of, keys=keys, pinned=pinned)
     thresholds = _thresholds(op, len(cascade))
     return _Site(info, backends, index_of, cascade, thresholds, keys)
 
@@ -159,6 +164,25 @@ def _named(op: CallOp, group: tuple[Backend, ...], attribute: str) -> tuple[Back
             f"{attribute} names unknown backend(s) {', '.join(unknown)} (configured: {offered})"
         )
     return tuple(by_name[str(n)] for n in names)
+
+
+def _pinned(op: CallOp, group: tuple[Backend, ...], choices: tuple[Backend, ...]) -> Backend | None:
+    """The backend a ``pin`` names: by name among the function's backends, or by index into
+    the site's choices (cheapest first)."""
+    pin = op.attributes.get("pin")
+    if pin is None:
+        return None
+    if isinstance(pin, str):
+        by_name = {b.name: b for b in group}
+        if pin not in by_name:
+            raise ValueError(
+                f"pinned to unknown backend {pin!r} (configured: {', '.join(by_name)})"
+            )
+        return by_name[pin]
+    if isinstance(pin, int) and not isinstance(pin, bool) and 0 <= pin < len(choices):
+        return choices[pin]
+    names = ", ".join(f"{i}: {b.name}" for i, b in enumerate(choices))
+    raise ValueError(f"pinned to backend {pin!r}, but the site's choices are {names}")
 
 
 def _thresholds(op: CallOp, steps: int) -> tuple[float, ...]:
@@ -502,6 +526,8 @@ class Executor(Interpreter):
     ) -> list[_Attempt]:
         if site.cascade:
             return [_Attempt(k, site.cascade[0], "cascade") for k in range(n)]
+        if site.pinned is not None:
+            return [_Attempt(k, site.pinned, "pin") for k in range(n)]
         return [
             _Attempt(k, site.backends[self._decide(op, site, first + k, run)], "policy")
             for k in range(n)

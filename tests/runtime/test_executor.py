@@ -499,6 +499,61 @@ def test_a_cascade_site_escalates_while_the_confidence_is_low() -> None:
     assert [(c.site, c.backend) for c in sure.trace.calls] == [(0, "small"), (1, "small")]
 
 
+PINNED = program(
+    "def execute_command(image):\n"
+    "    p = ImagePatch(image)\n"
+    '    cats = p.find("cat", backend="large")\n'
+    '    dogs = p.find("dog", routing=0)\n'
+    '    return len(cats) + len(dogs) + len(p.find("bird"))\n'
+)
+
+
+@pytest.mark.parametrize("policy", ["smallest", "largest"])
+def test_a_pinned_site_calls_its_backend_whatever_the_policy(policy: str) -> None:
+    executor = Executor(PINNED, fake_table(), StaticPolicy(policy))
+    assert list(executor.sites) == [2]  # only the unpinned site is the policy's
+    assert sorted(executor.all_sites) == [0, 1, 2]
+    result = executor.run(scene_image("pets"))
+    assert result.error is None and result.answer == 3
+    chosen = "small" if policy == "smallest" else "large"
+    assert [(c.site, c.backend, c.via) for c in result.trace.calls] == [
+        (0, "large", "pin"),
+        (1, "small", "pin"),
+        (2, chosen, "policy"),
+    ]
+    assert result.trace.decisions() == (result.trace.calls[2],)
+
+
+def test_a_pin_survives_the_text_form_and_the_cascade_pass() -> None:
+    from fmpc.ir import parse, print_module
+    from fmpc.passes import PassManager
+
+    text = print_module(PINNED)
+    assert 'pin = "large"' in text and "pin = 0" in text
+    again = parse(text)
+    cascaded = PassManager("cascade{backends={find=[small,large]}}").run(again)
+    calls = cascaded.routable_calls()
+    assert ["cascade" in c.attributes for c in calls] == [False, False, True]
+    result = Executor(cascaded, fake_table(), StaticPolicy("largest")).run(scene_image("pets"))
+    assert [(c.backend, c.via) for c in result.trace.calls[:2]] == [
+        ("large", "pin"),
+        ("small", "pin"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [("huge", "pinned to unknown backend 'huge' (configured: small, large)"),
+     (5, "pinned to backend 5, but the site's choices are 0: small, 1: large")],
+)  # fmt: skip
+def test_a_pin_that_names_no_backend_is_a_routing_error(pin: object, message: str) -> None:
+    module = PINNED.clone()
+    module.routable_calls()[0].attributes["pin"] = pin
+    with pytest.raises(RoutingError) as caught:
+        Executor(module, fake_table(), StaticPolicy("smallest"))
+    assert str(caught.value) == "prog.py:3:12: site 0 (find): " + message
+
+
 # ---------------------------------------------------------------- streams
 
 
