@@ -19,6 +19,7 @@ from fmpc.frontend.library import Library
 from fmpc.frontend.narrowing import not_none_when
 from fmpc.frontend.typesys import (
     ERROR,
+    MAYBE_NONE,
     HintKey,
     PendingType,
     conversion_steps,
@@ -96,6 +97,7 @@ class LowererBase:
         self.inline_stack: list[str] = []
         self.callers: list[Frame] = []  # the frames an inlined helper was called from
         self.unknown_names: set[tuple[str, str]] = set()  # (function, name) already reported
+        self.loop_items: set[Value] = set()  # the item arguments of loops and comprehensions
         self.called: set[str] = set()
         # pending types that silenced a check: reported at the end if never learned
         self.silenced: set[HintKey] = set()
@@ -265,7 +267,7 @@ class LowererBase:
             return self.poison()
         hint = ""
         if isinstance(got, OptionalType) and join(got.inner, want) == want:
-            hint = "; it may be None here: test `if x is not None:` (or `if x is None: return ...`) first"
+            hint = MAYBE_NONE
         return self.type_error(
             node, f"{what} has type {describe(got)}, expected {describe(want)}{hint}", got, want
         )
@@ -334,6 +336,11 @@ class LowererBase:
                 cast.parent.remove(cast)
 
     # ------------------------------------------------------------------ variables
+
+    def forget(self, names: Sequence[str]) -> None:
+        """Bind ``names`` to poison (their assignment was already reported)."""
+        for name in names:
+            self.frame.env[name] = self.poison()
 
     def bind(self, name: str, value: Value) -> None:
         """Assign ``value`` to variable ``name``."""

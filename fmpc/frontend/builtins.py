@@ -256,7 +256,8 @@ class BuiltinMixin(CallMixin):
     def key_region(self, key: ast.expr, element: Type, name: str) -> Region | None:
         """The region of ``key=lambda x: ...``: one argument, an orderable result."""
         if not isinstance(key, ast.Lambda):
-            self.expr(key)
+            if not isinstance(key, ast.Name):  # a bare function name (key=len) is this mistake
+                self.expr(key)
             self.error(key, f"the key= of {name}() must be a lambda, e.g. key=lambda p: p.left")
             return None
         args = key.args

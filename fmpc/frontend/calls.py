@@ -9,7 +9,7 @@ from fmpc.frontend.checks import SUPPORTED_BUILTINS
 from fmpc.frontend.expressions import suggestion
 from fmpc.frontend.library import Constant, LibraryFunction
 from fmpc.frontend.options import PIN_KEYWORDS, OptionMixin
-from fmpc.frontend.typesys import describe, is_float_target
+from fmpc.frontend.typesys import MAYBE_NONE, describe, is_float_target
 from fmpc.ir.core import Op, Value
 from fmpc.ir.ops import (
     AbsOp,
@@ -23,7 +23,18 @@ from fmpc.ir.ops import (
     SubOp,
     UpperOp,
 )
-from fmpc.ir.types import Bool, Float, Image, Int, ListType, Patch, Str, Type, is_numeric
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Image,
+    Int,
+    ListType,
+    OptionalType,
+    Patch,
+    Str,
+    Type,
+    is_numeric,
+)
 
 # name: (op class, accepted argument counts, argument type, result type)
 _STRING_METHODS: dict[str, tuple[type[Op], tuple[int, ...], Type, Type]] = {
@@ -174,6 +185,12 @@ class CallMixin(OptionMixin):
 
     def unknown_method(self, method: str, receiver: Type, entry: LibraryFunction | None) -> str:
         """Why ``x.method(...)`` cannot be called on a ``receiver``."""
+        if isinstance(receiver, OptionalType):
+            inner = receiver.inner
+            fits = entry is not None and entry.method and _fits(inner, entry.params[0][1])
+            if fits or (inner == Str and method in _STRING_METHODS):
+                return f"{describe(receiver)} has no method '{method}'{MAYBE_NONE}"
+            return self.unknown_method(method, inner, entry)
         if entry is not None and entry.attribute:
             return f"'{method}' is an attribute, not a method; write patch.{method}"
         if entry is not None and entry.function and receiver in (Patch, Image):
@@ -228,7 +245,9 @@ class CallMixin(OptionMixin):
         params = [name for name, _ in entry.params]
         names = params + [o.name for o in entry.options]
         pins = [
-            k for k in node.keywords if k.arg in PIN_KEYWORDS and entry.keyword(k.arg) not in names
+            k
+            for k in node.keywords
+            if k.arg is not None and k.arg in PIN_KEYWORDS and entry.keyword(k.arg) not in names
         ]
         keywords = [k for k in node.keywords if k not in pins]
         start = 0 if receiver is None else 1
@@ -278,8 +297,13 @@ class CallMixin(OptionMixin):
         if entry.name != "distance" or len(values) != 2:
             return None
         a, b = values.values()
-        if not (is_numeric(a.type) and is_numeric(b.type)):
+        if not (is_numeric(a.type) or is_numeric(b.type)):
             return None
+        if not (is_numeric(a.type) and is_numeric(b.type)):
+            kinds = f"{describe(a.type)} and {describe(b.type)}"
+            return self.type_error(
+                node, f"distance() takes two patches or two numbers, not {kinds}", a.type, b.type
+            )
         difference = self.binary(SubOp, "-", a, b, node)
         result = Float if difference.type == Float else Int
         gap = self.emit(AbsOp, node, [difference], [result]).result

@@ -221,8 +221,13 @@ class ExpressionMixin(LowererBase):
         if self.quiet(left, right):
             return self.poison()
         result = arithmetic_result(cls.name, left.type, right.type)
-        if result is None and isinstance(left.type, ListType) and isinstance(right.type, ListType):
-            self.meet([left, right], node, "cannot concatenate {} and {}")
+        lists = isinstance(left.type, ListType) and isinstance(right.type, ListType)
+        if (
+            result is None
+            and lists
+            and self.meet([left, right], node, "cannot concatenate {} and {}") is None
+        ):
+            return self.poison()  # reported by meet
         if result is None:
             return self.type_error(
                 node,
@@ -446,11 +451,11 @@ class ExpressionMixin(LowererBase):
             parts.append(literal.replace("{", "{{").replace("}", "}}"))
             if field is None:
                 continue
-            value = self.format_field(field, spec or "", positional, named, numbering, node)
+            found = self.format_field(field, spec or "", positional, named, numbering, node)
             hole = (
                 None
-                if value is None
-                else self.format_value(value, conversion or "", spec or "", node, "str.format()")
+                if found is None
+                else self.format_value(found, conversion or "", spec or "", node, "str.format()")
             )
             if hole is None:
                 return self.stand_in(Str)

@@ -269,7 +269,7 @@ def _typed_entry(name: str, entry: Any, at: Loc) -> tuple[Type | None, Any, list
         entry = entry["type"]
     t = _type(entry, at, issues)
     if t is not None and default is not _NO_DEFAULT and not _default_fits(default, t):
-        message = f"the default {default!r} is not a {entry}"
+        message = f"the default {default!r} is not of type {entry}"
         issues.append(YamlIssue(dotted((*at, "default")), message))
     return t, default, issues
 

@@ -19,17 +19,17 @@ import ast
 
 from fmpc.frontend.builtins import BuiltinMixin
 from fmpc.frontend.typesys import PendingType, describe
-from fmpc.ir.core import Region, Value
-from fmpc.ir.ops import AddOp, AllOp, AnyOp, AppendOp, FilterOp, ForOp, MapOp, SortOp
+from fmpc.ir.core import Value
+from fmpc.ir.ops import AddOp, AppendOp, SortOp
 from fmpc.ir.types import ListType
 
 LIST_METHODS = ("append", "extend", "sort")
 """The in-place list methods a program may call, as statements."""
 
 _REWRITES = {
-    "append": "xs = xs + [v]",
-    "extend": "xs = xs + ys",
-    "sort": "xs = sorted(xs, key=...)",
+    "append": "{0} = {0} + [v]",
+    "extend": "{0} = {0} + ys",
+    "sort": "{0} = sorted({0}, key=...)",
 }
 
 
@@ -65,7 +65,7 @@ class MutationMixin(BuiltinMixin):
             self.error(call, "append() takes exactly one argument")
             return None
         item = self.expr(call.args[0])
-        if self.quiet(item) or not self.mutable(name, lst, call, "append"):
+        if self.quiet(item) or not self.is_list(lst, call, "append"):
             return None
         assert isinstance(lst.type, ListType)
         if isinstance(lst.type.element, PendingType):
@@ -74,7 +74,7 @@ class MutationMixin(BuiltinMixin):
             return None
         what = f"the value appended to {describe(lst.type)}"
         value = self.coerce(item, lst.type.element, call.args[0], what)
-        if self.quiet(value):
+        if self.quiet(value) or self.shared(name, lst, call, "append"):
             return None
         return self.emit(AppendOp, call, [lst, value], [lst.type]).result
 
@@ -85,36 +85,42 @@ class MutationMixin(BuiltinMixin):
             self.error(call, "extend() takes exactly one list")
             return None
         other = self.expr(call.args[0])
-        if self.quiet(other) or not self.mutable(name, lst, call, "extend"):
+        if self.quiet(other) or not self.is_list(lst, call, "extend"):
             return None
-        return self.binary(AddOp, "+", lst, other, call)
+        joined = self.binary(AddOp, "+", lst, other, call)
+        return None if self.shared(name, lst, call, "extend") else joined
 
     def list_sort(self, name: str, lst: Value, call: ast.Call) -> Value | None:
         """``xs.sort(key=..., reverse=...)``: ``sorted(xs, key=..., reverse=...)``."""
         if not self.arguments(call, "sort", (0,), ("key", "reverse")):
             return None
         reverse = self.reverse_flag(call)
-        if reverse is None or not self.mutable(name, lst, call, "sort"):
+        if reverse is None or not self.is_list(lst, call, "sort"):
             return None
-        return self.ordered(SortOp, "sort", lst, call, {"reverse": reverse})
+        result = self.ordered(SortOp, "sort", lst, call, {"reverse": reverse})
+        return None if self.shared(name, lst, call, "sort") else result
 
-    def mutable(self, name: str, lst: Value, call: ast.Call, method: str) -> bool:
-        """Whether ``name.<method>()`` can be lowered as rebinding ``name``: ``lst`` is a list
-        that no other name sees (else the mistake is reported)."""
+    def is_list(self, lst: Value, call: ast.Call, method: str) -> bool:
+        """Whether ``lst`` is a list (else the mistake is reported, unless already reported)."""
         if self.quiet(lst):
             return False
         if not isinstance(lst.type, ListType):
             self.type_error(call, f"{describe(lst.type)} has no method '{method}'", lst.type)
             return False
-        shared = self.shared_with(name, lst)
-        if shared is not None:
-            self.error(
-                call,
-                f"{name}.{method}() would also change {shared} in Python (the same list), which "
-                "fmpc's lists, being values, cannot do; build a new list instead, e.g. "
-                f"`{_REWRITES[method]}`",
-            )
+        return True
+
+    def shared(self, name: str, lst: Value, call: ast.Call, method: str) -> bool:
+        """Whether another name sees the list ``lst`` so that ``name.<method>()`` cannot be
+        lowered as rebinding ``name`` (the mistake is then reported)."""
+        holder = self.shared_with(name, lst)
+        if holder is None:
             return False
+        self.error(
+            call,
+            f"{name}.{method}() would also change {holder} in Python (the same list), which "
+            "fmpc's lists, being values, cannot do; build a new list instead, e.g. "
+            f"`{_REWRITES[method].format(name)}`",
+        )
         return True
 
     def shared_with(self, name: str, value: Value) -> str | None:
@@ -127,13 +133,6 @@ class MutationMixin(BuiltinMixin):
             for other, bound in frame.env.items():
                 if bound is value and other.isidentifier():
                     return f"the variable '{other}' of the calling function '{frame.name}'"
-        if _is_loop_item(value):
+        if value in self.loop_items:
             return "the list being iterated (this is one of its items)"
         return None
-
-
-def _is_loop_item(value: Value) -> bool:
-    owner = value.owner
-    if not isinstance(owner, Region) or value.index != 1:
-        return False
-    return isinstance(owner.parent, ForOp | MapOp | FilterOp | AnyOp | AllOp)

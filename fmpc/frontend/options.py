@@ -44,13 +44,11 @@ def literal_of(node: ast.expr) -> tuple[bool, Constant]:
     """``(True, value)`` when ``node`` is a literal (``-3`` included), else ``(False, None)``."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool | None):
         return True, node.value
-    if (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, ast.USub)
-        and isinstance(node.operand, ast.Constant)
-        and type(node.operand.value) in (int, float)
-    ):
-        return True, -node.operand.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = node.operand.value if isinstance(node.operand, ast.Constant) else None
+        if type(operand) in (int, float):
+            assert isinstance(operand, int | float)
+            return True, -operand
     return False, None
 
 
@@ -114,7 +112,7 @@ class OptionMixin(ComprehensionMixin):
         attrs: dict[str, Attr] = {"fn": entry.name, "site": 0}  # sites are numbered at the end
         if pin is not None:
             attrs["pin"] = pin
-        lowering = _LOWERINGS.get(entry.name, {})
+        lowering = _LOWERINGS.get(entry.name, frozenset())
         for option in entry.options:
             value = options.get(option.name, option.default)
             if option.name not in lowering and option.name in options and value is not None:

@@ -82,11 +82,6 @@ class StatementMixin(MutationMixin):
         falls: bool = method(stmt)
         return falls
 
-    def forget(self, names: Sequence[str]) -> None:
-        """Bind ``names`` to poison (their assignment was already reported)."""
-        for name in names:
-            self.frame.env[name] = self.poison()
-
     # ------------------------------------------------------------------ simple statements
 
     def stmt_Pass(self, node: ast.Pass) -> bool:  # noqa: N802 - dispatch by node class
@@ -304,6 +299,7 @@ class StatementMixin(MutationMixin):
                 if target.index is not None:
                     self.bind(target.index, region.args[0])
                 self.bind(target.item, region.args[1])
+                self.loop_items.add(region.args[1])
                 if self.lower_block(node.body):
                     self.emit(YieldOp, node, self.carried_values(loop, node))
         finally:

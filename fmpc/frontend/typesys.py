@@ -51,6 +51,9 @@ class ErrorType(Type):
 
 ERROR = ErrorType()
 
+MAYBE_NONE = "; it may be None here: test `if x is not None:` (or `if x is None: return ...`) first"
+"""The hint of a message about an optional value used as its value."""
+
 ANNOTATION_NAMES: Mapping[str, Type] = MappingProxyType(
     {
         "int": Int,
