@@ -21,7 +21,17 @@ from fmpc.ir.ops import (
     SortOp,
     SumOp,
 )
-from fmpc.ir.types import Bool, Float, Int, ListType, NoneT, Str, Type, is_numeric
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Int,
+    ListType,
+    NoneT,
+    Str,
+    Type,
+    is_numeric,
+    unwrap_optional,
+)
 
 _CASTS: dict[str, Type] = {"int": Int, "float": Float, "str": Str, "bool": Bool}
 
@@ -122,7 +132,8 @@ class BuiltinMixin(CallMixin):
         if target == Bool:
             return self.truth(value, node)
         allowed = (Int, Float, Bool, Str, NoneT) if target == Str else (Int, Float, Bool, Str)
-        if value.type not in allowed:
+        source = unwrap_optional(value.type) if target == Str else value.type  # str(None) too
+        if source not in allowed:
             return self.type_error(
                 node, f"{name}() cannot convert a {describe(value.type)}", value.type
             )

@@ -424,12 +424,13 @@ def test_none_joins_with_a_value_to_an_optional_variable() -> None:
                 answer = d.simple_query("what?")
         if answer == "what?@60":
             return "sixty"
-        return f"{answer}"
+        return f"{answer} " + str(answer) + (" (set)" if answer else " (unset)")
     """
     module = lower(source)
     (loop,) = of(module, "fmpc.for")
     assert loop.results[0].type == Optional(Str)
-    assert run(source) == "what?@30"  # the last digit further right than 20, in find order
+    # the last digit further right than 20, in find order
+    assert run(source) == "what?@30 what?@30 (set)"
 
 
 def test_unwrapping_none_fails_at_run_time() -> None:
