@@ -13,7 +13,7 @@ The accepted subset is documented in ``docs/frontend.md``.
 
 from fmpc.frontend.compiler import compile_file, compile_source, compile_source_with_warnings
 from fmpc.frontend.diagnostics import CompileError, Diagnostic
-from fmpc.frontend.library import DEFAULT_LIBRARY, Library, LibraryFunction
+from fmpc.library import DEFAULT_LIBRARY, Library, LibraryFunction
 
 __all__ = [
     "DEFAULT_LIBRARY",

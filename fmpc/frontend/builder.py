@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from fmpc.frontend.checks import Program
 from fmpc.frontend.diagnostics import WARNING, Reporter, SourceText
-from fmpc.frontend.library import Library
 from fmpc.frontend.typesys import (
     ERROR,
     HintKey,
@@ -29,6 +28,7 @@ from fmpc.frontend.typesys import (
 from fmpc.ir.core import Attr, Location, Op, Region, Value
 from fmpc.ir.ops import CastOp, ConstOp, LibOp, MakeListOp
 from fmpc.ir.types import Float, Image, ListType, Patch, Type
+from fmpc.library import Library
 
 RETURN_SLOT = "return"  # hidden loop-carried variable of inlined helpers (a keyword: no clash)
 

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from fmpc.frontend.checks import SUPPORTED_BUILTINS
 from fmpc.frontend.comprehensions import ComprehensionMixin
 from fmpc.frontend.expressions import suggestion
-from fmpc.frontend.library import LibraryFunction
 from fmpc.frontend.typesys import describe, is_float_target
 from fmpc.ir.core import Attr, Op, Value
 from fmpc.ir.ops import (
@@ -23,6 +22,7 @@ from fmpc.ir.ops import (
     UpperOp,
 )
 from fmpc.ir.types import Bool, Image, ListType, Patch, Str, Type
+from fmpc.library import LibraryFunction
 
 # name: (op class, accepted argument counts, argument type, result type)
 _STRING_METHODS: dict[str, tuple[type[Op], tuple[int, ...], Type, Type]] = {

@@ -9,14 +9,14 @@ from __future__ import annotations
 from fmpc._lazy import lazy_exports
 
 _EXPORTS = {
-    "Interpreter": "fmpc.runtime.interpreter",
-    "RunResult": "fmpc.runtime.interpreter",
-    "RunState": "fmpc.runtime.interpreter",
-    "ProgramError": "fmpc.runtime.errors",
-    "BackendError": "fmpc.runtime.errors",
-    "HELPERS": "fmpc.runtime.library",
-    "ImageValue": "fmpc.runtime.values",
-    "PatchValue": "fmpc.runtime.values",
+    "Interpreter": "fmpc.semantics.interpreter",
+    "RunResult": "fmpc.semantics.interpreter",
+    "RunState": "fmpc.semantics.interpreter",
+    "ProgramError": "fmpc.semantics.errors",
+    "BackendError": "fmpc.semantics.errors",
+    "HELPERS": "fmpc.semantics.helpers",
+    "ImageValue": "fmpc.semantics.values",
+    "PatchValue": "fmpc.semantics.values",
     "Executor": "fmpc.runtime.executor",
     "run_stream": "fmpc.runtime.executor",
     "ExecutionResult": "fmpc.runtime.trace",

@@ -46,7 +46,7 @@ from pydantic import (
     ValidationError,
 )
 
-from fmpc.frontend.library import Library
+from fmpc.library import Library
 
 BACKEND_TYPES = ("jax", "http", "callable", "zoo", "perfect")
 """The backend types a config may name; ``zoo`` and ``perfect`` are built by factories passed in."""

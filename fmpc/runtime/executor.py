@@ -1,7 +1,7 @@
 """The executor: runs a compiled program on inputs with a policy choosing a backend at every
 call-site execution, and accounts for every call.
 
-``Executor`` is a subclass of the reference interpreter (``fmpc.runtime.interpreter``) that only
+``Executor`` is a subclass of the reference interpreter (``fmpc.semantics.interpreter``) that only
 changes how routable calls are served, so its answers are the interpreter's by construction. At
 each execution of a call site it
 
@@ -57,11 +57,11 @@ from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
 from fmpc.runtime.backends.jax import JaxBackend
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.cache import ExecutionCache
-from fmpc.runtime.errors import ProgramError
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.interpreter import Interpreter, RunState, expected, fits
-from fmpc.runtime.library import HELPERS
 from fmpc.runtime.trace import ExecutionResult, SiteCall, Trace, Via
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.helpers import HELPERS
+from fmpc.semantics.interpreter import Interpreter, RunState, expected, fits
 
 MAX_WINDOW = 256
 """The most inputs ``Executor.run_window`` runs at once (one thread each)."""

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fmpc.ir.core import Module
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 """The image files a directory source reads (any case)."""
@@ -87,8 +87,8 @@ def world_inputs(
         raise InputError(f"the seed must be >= 0, got {seed}")
 
     def items() -> Iterator[InputItem]:
-        from fmpc.runtime.errors import ProgramError
-        from fmpc.runtime.interpreter import Interpreter
+        from fmpc.semantics.errors import ProgramError
+        from fmpc.semantics.interpreter import Interpreter
         from fmpc.worlds import SceneGenerator, perfect_backends
 
         generator = SceneGenerator(seed=seed, name=world)

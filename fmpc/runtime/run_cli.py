@@ -244,7 +244,7 @@ def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, st
         return perfect_table(), {}
     if spec is None:
         return zoo_table()
-    from fmpc.frontend.library import DEFAULT_LIBRARY
+    from fmpc.library import DEFAULT_LIBRARY
     from fmpc.runtime.backends.build import load_backends
 
     if not Path(spec).is_file():

@@ -32,7 +32,7 @@ import numpy as np
 
 from fmpc.runtime.backends.base import Args
 from fmpc.runtime.backends.images import pixels_of, resize_pixels
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.numbers import parse_number_question
 from fmpc.worlds.questions import PatchQuestion, parse_question
 from fmpc.worlds.vocabulary import (

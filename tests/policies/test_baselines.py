@@ -22,7 +22,7 @@ from fmpc.runtime.backends import BackendTable, CallableBackend
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.executor import Executor, run_stream
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 
 PROGRAM = """
 def execute_command(image):

@@ -28,7 +28,7 @@ from fmpc.policies.neural_ts import (
 )
 from fmpc.policies.thompson import accumulate_u
 from fmpc.runtime.trace import SiteCall, Trace
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 
 SITES: Mapping[int, SiteInfo] = {
     3: SiteInfo(3, "find", ("det-s", "det-l"), (1.0, 10.0)),

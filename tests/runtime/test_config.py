@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from fmpc.frontend.library import DEFAULT_LIBRARY
+from fmpc.library import DEFAULT_LIBRARY
 from fmpc.runtime.backends import (
     BackendTable,
     CallableBackend,

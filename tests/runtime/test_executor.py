@@ -33,12 +33,12 @@ from fmpc.runtime.backends import (
     BackendTimeout,
 )
 from fmpc.runtime.cache import ExecutionCache, args_digest
-from fmpc.runtime.errors import ProgramError
 from fmpc.runtime.executor import Executor, RoutingError, run_stream
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.interpreter import Interpreter
 from fmpc.runtime.trace import ExecutionResult
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue, PatchValue
 from tests.fakes import SCENES, fake_backends, scene_image
 from tests.test_corpus import EXPECTED, NAMES, compiled
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from fmpc.runtime.values import PatchValue
+from fmpc.semantics.values import PatchValue
 from fmpc.worlds.vocabulary import CATEGORIES
 from fmpc.zoo import data
 from fmpc.zoo.models import GRID

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fmpc.runtime.backends.base import Backend
-from fmpc.runtime.values import PatchValue
+from fmpc.semantics.values import PatchValue
 from fmpc.worlds.generator import SceneGenerator
 from fmpc.worlds.perception import exists as true_exists
 from fmpc.worlds.perception import verify_property as true_verify

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from fmpc.frontend.library import Library
+from fmpc.library import Library
 from fmpc.runtime.backends.base import Backend
 from fmpc.runtime.backends.callable import CallableBackend
 from fmpc.runtime.backends.http import HttpBackend

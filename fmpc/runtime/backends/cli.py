@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fmpc.frontend.library import DEFAULT_LIBRARY
+from fmpc.library import DEFAULT_LIBRARY
 from fmpc.runtime.config import BackendConfig, ConfigError, load_config
 
 
