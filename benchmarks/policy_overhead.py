@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from fmpc.policies.base import EXECUTION, Feedback, SiteInfo
 from fmpc.policies.neural_ts import AdaptiveTSPolicy, NeuralTSPolicy, TSConfig
+from fmpc.runtime.policy import EXECUTION, Feedback, SiteInfo
 from fmpc.runtime.trace import SiteCall, Trace
 from fmpc.semantics.values import ImageValue
 

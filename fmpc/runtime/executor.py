@@ -42,7 +42,12 @@ from fmpc.ir.core import Module
 from fmpc.ir.ops import CallOp
 from fmpc.ir.ops_batch import BatchCallOp
 from fmpc.ir.types import ListType
-from fmpc.policies.base import (
+from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
+from fmpc.runtime.backends.jax import JaxBackend
+from fmpc.runtime.backends.table import BackendTable
+from fmpc.runtime.cache import ExecutionCache
+from fmpc.runtime.inputs import InputItem
+from fmpc.runtime.policy import (
     CALLS_SO_FAR,
     COST_SO_FAR,
     EXECUTION,
@@ -53,11 +58,6 @@ from fmpc.policies.base import (
     SiteInfo,
     feature_key,
 )
-from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
-from fmpc.runtime.backends.jax import JaxBackend
-from fmpc.runtime.backends.table import BackendTable
-from fmpc.runtime.cache import ExecutionCache
-from fmpc.runtime.inputs import InputItem
 from fmpc.runtime.trace import ExecutionResult, SiteCall, Trace, Via
 from fmpc.semantics.errors import ProgramError
 from fmpc.semantics.helpers import HELPERS

@@ -31,12 +31,12 @@ from rich.table import Table
 
 if TYPE_CHECKING:  # the heavy modules (JAX among them) load only when ``run`` runs
     from fmpc.ir.core import Module
-    from fmpc.policies.base import Policy
     from fmpc.runtime.backends.callable import CallableBackend
     from fmpc.runtime.backends.table import BackendTable
     from fmpc.runtime.config import PerfectSpec
     from fmpc.runtime.executor import Executor, StreamStep
     from fmpc.runtime.inputs import InputSource
+    from fmpc.runtime.policy import Policy
 
 PERFECT = "perfect"
 """``--backends perfect``: perfect-perception backends of the embedded world (cost 0)."""

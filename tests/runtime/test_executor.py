@@ -15,16 +15,7 @@ import pytest
 from fmpc.frontend import compile_source
 from fmpc.ir import parse, verify
 from fmpc.ir.ops_batch import BatchCallOp  # noqa: F401 - registers fmpc.call.batch for the parser
-from fmpc.policies.base import (
-    CALLS_SO_FAR,
-    EXECUTION,
-    BasePolicy,
-    Episode,
-    Feedback,
-    PolicyError,
-    SiteInfo,
-    feature_key,
-)
+from fmpc.policies.base import BasePolicy, PolicyError
 from fmpc.policies.simple import RandomPolicy, StaticPolicy
 from fmpc.runtime.backends import (
     Args,
@@ -35,6 +26,7 @@ from fmpc.runtime.backends import (
 from fmpc.runtime.cache import ExecutionCache, args_digest
 from fmpc.runtime.executor import Executor, RoutingError, run_stream
 from fmpc.runtime.inputs import InputItem
+from fmpc.runtime.policy import CALLS_SO_FAR, EXECUTION, Episode, Feedback, SiteInfo, feature_key
 from fmpc.runtime.trace import ExecutionResult
 from fmpc.semantics.errors import ProgramError
 from fmpc.semantics.interpreter import Interpreter
