@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fmpc.cli.opt import add_opt_command
 from fmpc.ir import parse, structurally_equal
 from fmpc.passes import PassManager, import_pass_module
-from fmpc.passes.cli import add_opt_command
 from fmpc.semantics.interpreter import Interpreter
 from fmpc.semantics.values import ImageValue
 
