@@ -29,8 +29,8 @@ from fmpc.policies.simple import RandomPolicy, StaticPolicy
 from fmpc.runtime.backends import BackendTable, CallableBackend
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.executor import Executor
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue
 
 SITES = 10
 PROGRAM = (

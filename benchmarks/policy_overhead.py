@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 
-from fmpc.policies.base import EXECUTION, Feedback, SiteInfo
 from fmpc.policies.neural_ts import AdaptiveTSPolicy, NeuralTSPolicy, TSConfig
+from fmpc.runtime.policy import EXECUTION, Feedback, SiteInfo
 from fmpc.runtime.trace import SiteCall, Trace
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 
 SITES = {
     s: SiteInfo(s, "find", ("s", "m", "l"), (1.0, 4.0, 16.0))

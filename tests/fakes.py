@@ -2,7 +2,7 @@
 
 Each scene is an ``ImageValue`` (100x100 black pixels) whose ``scene`` is a ``FakeScene``: a
 tuple of ``FakeObject`` s with a name (``"7"``, ``"circle"``, ``"cat"``), a colour, a size, a box
-``(left, lower, right, upper)`` (origin bottom-left, y up, as in ``fmpc.runtime.values``), a depth
+``(left, lower, right, upper)`` (origin bottom-left, y up, as in ``fmpc.semantics.values``), a depth
 (larger is farther) and tags (``"striped"``, ``"sleeping"``, ...).
 
 The fake backends (``fake_backends()``, keyed by routable function name) read those objects with
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 IMAGE_SIZE = 100
 BACKGROUND_DEPTH = 100.0

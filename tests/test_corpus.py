@@ -15,8 +15,8 @@ import yaml
 from fmpc.frontend import DEFAULT_LIBRARY, compile_source
 from fmpc.ir import Module, Op, from_json, parse, print_module, structurally_equal, to_json, verify
 from fmpc.ir.ops import CallOp, LibOp, all_op_classes
-from fmpc.runtime.errors import BackendError
-from fmpc.runtime.interpreter import Interpreter
+from fmpc.semantics.errors import BackendError
+from fmpc.semantics.interpreter import Interpreter
 from tests.fakes import SCENES, fake_backends, scene_image
 
 PROGRAMS = Path(__file__).parent / "programs"

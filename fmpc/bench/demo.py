@@ -63,7 +63,7 @@ def show_compilation(query: BenchmarkQuery, console: Console) -> None:
 
 def run_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
     """Run the demo with ``args`` (``out``, ``scenes``, ``lam``, ``seed``); the exit status."""
-    from fmpc.bench.cli import finish, run_with_progress
+    from fmpc.bench.console import finish, run_with_progress
     from fmpc.bench.harness import zoo_bench_backends
     from fmpc.bench.methods import demo_methods, load_optional_policies
 

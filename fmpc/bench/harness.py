@@ -236,11 +236,11 @@ def _quick_note(queries: Sequence[BenchmarkQuery], stream_size: int | None) -> s
 
 def zoo_bench_backends() -> BenchBackends:
     """The model zoo's backends, their measured FLOPs and its monolithic model."""
-    from fmpc.runtime.run_cli import RunSetupError, zoo_table
+    from fmpc.zoo.plugin import ZooUnavailable, zoo_table
 
     try:
         table, costs = zoo_table()
-    except RunSetupError as exc:
+    except ZooUnavailable as exc:
         raise BenchError(str(exc)) from None
     from fmpc.zoo import monolithic_backend
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from fmpc.policies.base import Policy, PolicyError, UnknownPolicy, policy_from_spec
+from fmpc.policies.base import PolicyError, UnknownPolicy, policy_from_spec
+from fmpc.runtime.policy import Policy
 
 MONOLITHIC = "monolithic"
 ALL_SMALLEST = "all-smallest"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fmpc.policies.base import answers_match
+from fmpc.runtime.policy import answers_match
 
 
 def f1_score(tp: int, fp: int, fn: int) -> float | None:

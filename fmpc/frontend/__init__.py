@@ -13,7 +13,7 @@ The accepted subset is documented in ``docs/frontend.md``.
 
 from fmpc.frontend.compiler import compile_file, compile_source, compile_source_with_warnings
 from fmpc.frontend.diagnostics import CompileError, Diagnostic
-from fmpc.frontend.library import DEFAULT_LIBRARY, CallOption, Library, LibraryFunction
+from fmpc.library import DEFAULT_LIBRARY, CallOption, Library, LibraryFunction
 
 
 def __getattr__(name: str) -> object:

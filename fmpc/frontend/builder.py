@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from fmpc.frontend.checks import Program
 from fmpc.frontend.diagnostics import WARNING, Reporter, SourceText
-from fmpc.frontend.library import Library
 from fmpc.frontend.narrowing import not_none_when
 from fmpc.frontend.typesys import (
     ERROR,
@@ -32,6 +31,7 @@ from fmpc.frontend.typesys import (
 from fmpc.ir.core import Attr, Location, Module, Op, Region, Value
 from fmpc.ir.ops import CastOp, ConstOp, LibOp, MakeListOp
 from fmpc.ir.types import Image, ListType, NoneT, OptionalType, Patch, Type
+from fmpc.library import Library
 
 RETURN_SLOT = "return"  # hidden loop-carried variable of inlined helpers (a keyword: no clash)
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from fmpc.frontend.checks import SUPPORTED_BUILTINS
 from fmpc.frontend.expressions import suggestion
-from fmpc.frontend.library import Constant, LibraryFunction
 from fmpc.frontend.options import PIN_KEYWORDS, OptionMixin
 from fmpc.frontend.typesys import MAYBE_NONE, describe, is_float_target
 from fmpc.ir.core import Op, Value
@@ -35,6 +34,7 @@ from fmpc.ir.types import (
     Type,
     is_numeric,
 )
+from fmpc.library import Constant, LibraryFunction
 
 # name: (op class, accepted argument counts, argument type, result type)
 _STRING_METHODS: dict[str, tuple[type[Op], tuple[int, ...], Type, Type]] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from fmpc.frontend.diagnostics import Reporter
-from fmpc.frontend.library import Library
+from fmpc.library import Library
 
 ENTRY = "execute_command"
 

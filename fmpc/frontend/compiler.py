@@ -12,13 +12,13 @@ from pathlib import Path
 from fmpc.frontend.checks import check_program
 from fmpc.frontend.diagnostics import WARNING, CompileError, Diagnostic, Reporter, SourceText
 from fmpc.frontend.functions import FunctionMixin
-from fmpc.frontend.library import DEFAULT_LIBRARY, Library
 from fmpc.frontend.literals import LiteralCheck, literal_warnings
 from fmpc.frontend.typesys import HintKey, pending_key
 from fmpc.ir.core import Module
 from fmpc.ir.ops import FuncOp
 from fmpc.ir.types import Type
 from fmpc.ir.verifier import verify_errors
+from fmpc.library import DEFAULT_LIBRARY, Library
 
 MAX_ATTEMPTS = 12
 

@@ -48,10 +48,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from fmpc.frontend.checks import ENTRY, FORBIDDEN_NAMES, SUPPORTED_BUILTINS
-from fmpc.frontend.library import DEFAULT_LIBRARY, CallOption, Constant, Library, LibraryFunction
 from fmpc.frontend.options import PIN_KEYWORDS, fits_literal
 from fmpc.frontend.typesys import annotation_type
 from fmpc.ir.types import NoneT, OptionalType, Patch, Type
+from fmpc.library import DEFAULT_LIBRARY, CallOption, Constant, Library, LibraryFunction
 from fmpc.yaml_source import (
     Loc,
     YamlIssue,

@@ -8,7 +8,7 @@ accepted on every routable call, each a literal::
     find(image, "car", model_size="large") # the same, by another name -> {pin = "large"}
     p.exists("car", routing=1)             # the site's backend 1 (cheapest first) -> {pin = 1}
 
-A **call option** (``fmpc.frontend.library.CallOption``) is recorded on the call op as an
+A **call option** (``fmpc.library.CallOption``) is recorded on the call op as an
 attribute of its name, except for the built-in ones with a lowering of their own:
 
 - ``best_image_match(ps, content, return_index=True)``: the call, then ``fmpc.lib index_of``
@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from fmpc.frontend.comprehensions import ComprehensionMixin
-from fmpc.frontend.library import CallOption, Constant, LibraryFunction
 from fmpc.frontend.typesys import describe
 from fmpc.ir.core import Attr, Region, Value
 from fmpc.ir.ops import AddOp, CallOp, LibOp, MapOp, SliceOp
 from fmpc.ir.types import Bool, Float, Int, List, ListType, Str, Type
+from fmpc.library import CallOption, Constant, LibraryFunction
 
 PIN_KEYWORDS: Mapping[str, Type] = MappingProxyType(
     {"backend": Str, "model_size": Str, "routing": Int}

@@ -69,7 +69,7 @@ class FoldConstants(RewritePattern):
     the reference interpreter's rule for the op (ops that would fail are not folded)."""
 
     def __init__(self) -> None:
-        from fmpc.runtime.interpreter import Interpreter
+        from fmpc.semantics.interpreter import Interpreter
 
         func = FuncOp(
             attributes={"sym_name": Module.ENTRY, "result_type": NoneT}, regions=[Region()]
@@ -95,8 +95,8 @@ class FoldConstants(RewritePattern):
         return True
 
     def _evaluate(self, op: Op) -> Any:
-        from fmpc.runtime.errors import ProgramError
-        from fmpc.runtime.interpreter import RunState
+        from fmpc.semantics.errors import ProgramError
+        from fmpc.semantics.interpreter import RunState
 
         run = RunState(None)
         for operand in op.operands:

@@ -1,5 +1,6 @@
-"""Policies choose a backend for every call site on every input: the protocol, static and random
-baselines, and (registered by name) the learned ones. See docs/runtime.md.
+"""Policies choose a backend for every call site on every input: the protocol (defined in
+``fmpc.runtime.policy``, which the executor calls), static and random baselines, and (registered
+by name) the learned ones. See docs/runtime.md.
 
 Names are imported on first access, so importing ``fmpc.policies`` does not load JAX.
 """
@@ -9,11 +10,11 @@ from __future__ import annotations
 from fmpc._lazy import lazy_exports
 
 _EXPORTS = {
-    "Policy": "fmpc.policies.base",
+    "Policy": "fmpc.runtime.policy",
     "BasePolicy": "fmpc.policies.base",
-    "Episode": "fmpc.policies.base",
-    "SiteInfo": "fmpc.policies.base",
-    "Feedback": "fmpc.policies.base",
+    "Episode": "fmpc.runtime.policy",
+    "SiteInfo": "fmpc.runtime.policy",
+    "Feedback": "fmpc.runtime.policy",
     "PolicyError": "fmpc.policies.base",
     "UnknownPolicy": "fmpc.policies.base",
     "policy_from_spec": "fmpc.policies.base",

@@ -46,18 +46,11 @@ from fmpc.ir.core import Module
 from fmpc.passes.calibration import CalibrationSample, Record
 from fmpc.passes.cascade import Cascade
 from fmpc.passes.manager import PassManager
-from fmpc.policies.base import (
-    DEFAULT_WINDOW,
-    BasePolicy,
-    Episode,
-    Feedback,
-    PolicyError,
-    SiteInfo,
-    register_policy,
-)
+from fmpc.policies.base import DEFAULT_WINDOW, BasePolicy, PolicyError, register_policy
 from fmpc.policies.oracle import PlanRunner, shared_cache
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.cache import ExecutionCache
+from fmpc.runtime.policy import Episode, Feedback, SiteInfo
 from fmpc.runtime.trace import ExecutionResult, Trace
 
 FEATURES = ("brightness", "contrast", "gradient", "laplacian", "saturation", "ink")

@@ -19,7 +19,8 @@ from typing import Any
 
 import orbax.checkpoint as ocp
 
-from fmpc.policies.base import Policy, PolicyError
+from fmpc.policies.base import PolicyError
+from fmpc.runtime.policy import Policy
 
 KEEP = 2
 """Complete checkpoints kept in a directory (older ones are deleted after a save)."""

@@ -32,20 +32,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from fmpc.policies import thompson
-from fmpc.policies.base import (
+from fmpc.policies.base import BasePolicy, PolicyError, register_policy
+from fmpc.policies.encoder import FEATURES
+from fmpc.policies.replay import ReplayBuffer, Row
+from fmpc.runtime.policy import (
     CALLS_SO_FAR,
     COST_SO_FAR,
     EXECUTION,
-    BasePolicy,
     Episode,
     Feedback,
-    PolicyError,
     SiteInfo,
     feature_key,
-    register_policy,
 )
-from fmpc.policies.encoder import FEATURES
-from fmpc.policies.replay import ReplayBuffer, Row
 
 if TYPE_CHECKING:
     from fmpc.runtime.trace import Trace

@@ -32,18 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fmpc.ir.core import Module
-from fmpc.policies.base import (
-    EXECUTION,
-    BasePolicy,
-    Episode,
-    Feedback,
-    PolicyError,
-    SiteInfo,
-    register_policy,
-)
+from fmpc.policies.base import BasePolicy, PolicyError, register_policy
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.executor import Executor
+from fmpc.runtime.policy import EXECUTION, Episode, Feedback, SiteInfo
 from fmpc.runtime.trace import ExecutionResult
 
 DEFAULT_MAX_RUNS = 4096

@@ -18,14 +18,8 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from fmpc.policies.base import (
-    EXECUTION,
-    BasePolicy,
-    Episode,
-    PolicyError,
-    SiteInfo,
-    register_policy,
-)
+from fmpc.policies.base import BasePolicy, PolicyError, register_policy
+from fmpc.runtime.policy import EXECUTION, Episode, SiteInfo
 
 SMALLEST = "smallest"
 LARGEST = "largest"

@@ -1,5 +1,7 @@
-"""The runtime: the reference interpreter, the executor that routes every call site through a
-policy, backends, traces, the execution cache and runtime values. See docs/runtime.md.
+"""The runtime: the executor that routes every call site through a policy, the policy protocol it
+calls, backends and their config, input sources, the registries of backend types and worlds,
+traces and the execution cache; it re-exports the reference semantics (``Interpreter``, runtime
+values, ``ProgramError``) from ``fmpc.semantics``. See docs/runtime.md.
 
 Names are imported on first access, so importing ``fmpc.runtime`` does not load JAX.
 """
@@ -7,22 +9,20 @@ Names are imported on first access, so importing ``fmpc.runtime`` does not load 
 from __future__ import annotations
 
 from fmpc._lazy import lazy_exports
+from fmpc.semantics import __all__ as _SEMANTICS
 
 _EXPORTS = {
-    "Interpreter": "fmpc.runtime.interpreter",
-    "RunResult": "fmpc.runtime.interpreter",
-    "RunState": "fmpc.runtime.interpreter",
-    "ProgramError": "fmpc.runtime.errors",
-    "BackendError": "fmpc.runtime.errors",
-    "HELPERS": "fmpc.runtime.library",
-    "ImageValue": "fmpc.runtime.values",
-    "PatchValue": "fmpc.runtime.values",
+    **dict.fromkeys(_SEMANTICS, "fmpc.semantics"),
     "Executor": "fmpc.runtime.executor",
     "run_stream": "fmpc.runtime.executor",
     "ExecutionResult": "fmpc.runtime.trace",
     "SiteCall": "fmpc.runtime.trace",
     "Trace": "fmpc.runtime.trace",
     "ExecutionCache": "fmpc.runtime.cache",
+    "Policy": "fmpc.runtime.policy",
+    "Episode": "fmpc.runtime.policy",
+    "SiteInfo": "fmpc.runtime.policy",
+    "Feedback": "fmpc.runtime.policy",
     "Backend": "fmpc.runtime.backends",
     "BackendResult": "fmpc.runtime.backends",
     "BackendFailure": "fmpc.runtime.backends",
@@ -36,7 +36,17 @@ _EXPORTS = {
     "call_batch": "fmpc.runtime.backends",
     "build_backends": "fmpc.runtime.backends",
     "load_backends": "fmpc.runtime.backends",
+    "backend_types": "fmpc.runtime.backends",
     "BackendConfig": "fmpc.runtime.config",
+    "BackendType": "fmpc.runtime.config",
+    "BackendTypes": "fmpc.runtime.config",
+    "Spec": "fmpc.runtime.config",
+    "InputSource": "fmpc.runtime.inputs",
+    "input_sources": "fmpc.runtime.inputs",
+    "world_inputs": "fmpc.runtime.inputs",
+    "open_inputs": "fmpc.runtime.inputs",
+    "PluginError": "fmpc.runtime.registry",
+    "Registry": "fmpc.runtime.registry",
     "ConfigError": "fmpc.runtime.config",
     "load_config": "fmpc.runtime.config",
     "parse_config": "fmpc.runtime.config",

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from fmpc.runtime.backends.base import BackendResult
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 DEFAULT_MAX_ENTRIES = 100_000
 """Entries kept by default before the least recently used are evicted."""

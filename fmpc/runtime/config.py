@@ -18,19 +18,26 @@ A YAML file maps each generic function to its backends, **cheapest first**::
           max_concurrency: 8
           fallback: small                # used when this backend fails on an input
 
-Each entry has a ``name`` (unique within its function), a ``type`` (``jax``, ``http``,
-``callable``, ``zoo``, ``perfect``) and the keys that type takes; unknown keys are errors.
-``load_config`` validates a file with pydantic and raises ``ConfigError``, whose message points at
-the offending key (``backends.yaml:12:9: functions.exists[1].endpoint: field required (...)``).
+Each entry has a ``name`` (unique within its function), a ``type`` and the keys that type
+takes; unknown keys are errors. The types are those of a ``BackendTypes`` registry: ``jax``,
+``http`` and ``callable`` are the runtime's own, others (``zoo``, ``perfect``, a third party's)
+come from the entry points of group ``fmpc.backend_types`` (``fmpc.runtime.backends.build``).
+Each ``BackendType`` pairs a ``Spec`` model, which validates an entry, with the factory that
+builds it. ``load_config`` validates a file with pydantic and raises ``ConfigError``, whose
+message points at the offending key
+(``backends.yaml:12:9: functions.exists[1].endpoint: field required (...)``).
 ``fmpc.runtime.backends.build_backends`` turns a config into live backends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import httpx
 import yaml
@@ -42,9 +49,11 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    create_model,
 )
 
-from fmpc.frontend.library import Library
+from fmpc.library import Library
+from fmpc.runtime.registry import PluginError, Registry
 from fmpc.yaml_source import (
     Loc,
     YamlIssue,
@@ -55,9 +64,6 @@ from fmpc.yaml_source import (
 )
 from fmpc.yaml_source import dotted as _path
 from fmpc.yaml_source import kind_of as _kind
-
-BACKEND_TYPES = ("jax", "http", "callable", "zoo", "perfect")
-"""The backend types a config may name; ``zoo`` and ``perfect`` are built by factories passed in."""
 
 BackendName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 ImportPath = Annotated[
@@ -83,16 +89,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Spec(_Strict):
+class Spec(_Strict):
+    """The base of every backend type's entry model: a ``name`` and an optional ``fallback``.
+
+    A subclass adds ``type: Literal["<its type>"]`` and the keys its type takes (unknown keys
+    are errors). ``hints`` maps ``(key, pydantic error type)`` to what the message should add,
+    e.g. ``{("cost", "extra_forbidden"): "a zoo backend's cost is measured by XLA, never
+    declared"}``.
+    """
+
+    hints: ClassVar[Mapping[tuple[str, str], str]] = MappingProxyType({})
+
     name: BackendName
     fallback: BackendName | None = None
+    type: str
 
 
-class JaxSpec(_Spec):
+class JaxSpec(Spec):
     """A JAX backend: ``target`` names a factory ``f(name=, function=, **options) -> JaxBackend``.
 
     Its cost is measured (FLOPs), so it takes no ``cost``.
     """
+
+    hints: ClassVar[Mapping[tuple[str, str], str]] = MappingProxyType(
+        {
+            ("target", "missing"): "a factory returning a JaxBackend, as 'package.module:function'",
+            ("cost", "extra_forbidden"): "a jax backend's cost is measured by XLA, never declared",
+        }
+    )
 
     type: Literal["jax"]
     target: ImportPath
@@ -107,8 +131,15 @@ class CallableOptions(_Strict):
     with_confidence: bool = False
 
 
-class CallableSpec(_Spec):
+class CallableSpec(Spec):
     """A Python function (``target``, as ``package.module:function``) with a declared cost."""
+
+    hints: ClassVar[Mapping[tuple[str, str], str]] = MappingProxyType(
+        {
+            ("cost", "missing"): "a callable backend's cost per call must be declared",
+            ("target", "missing"): "the function to call, as 'package.module:function'",
+        }
+    )
 
     type: Literal["callable"]
     target: ImportPath
@@ -129,8 +160,16 @@ class HttpOptions(_Strict):
     extra_body: dict[str, Any] = Field(default_factory=dict)
 
 
-class HttpSpec(_Spec):
+class HttpSpec(Spec):
     """A model behind an OpenAI-compatible server, with a declared cost per call."""
+
+    hints: ClassVar[Mapping[tuple[str, str], str]] = MappingProxyType(
+        {
+            ("endpoint", "missing"): "an http backend needs an endpoint URL",
+            ("model", "missing"): "an http backend needs the name of the model the server serves",
+            ("cost", "missing"): "an http backend's cost per call must be declared",
+        }
+    )
 
     type: Literal["http"]
     endpoint: Endpoint
@@ -142,48 +181,83 @@ class HttpSpec(_Spec):
     options: HttpOptions = Field(default_factory=HttpOptions)
 
 
-class ZooSpec(_Spec):
-    """A model of fmpc's zoo, built by the ``zoo`` factory from ``options``; cost measured."""
-
-    type: Literal["zoo"]
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class PerfectSpec(_Spec):
-    """A perfect-perception backend of the embedded world, built by the ``perfect`` factory."""
-
-    type: Literal["perfect"]
-    cost: Cost = 0.0
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-BackendSpec = Annotated[
-    JaxSpec | HttpSpec | CallableSpec | ZooSpec | PerfectSpec, Field(discriminator="type")
-]
-SPEC_TYPES: Mapping[str, type[_Spec]] = MappingProxyType(
-    {
-        "jax": JaxSpec,
-        "http": HttpSpec,
-        "callable": CallableSpec,
-        "zoo": ZooSpec,
-        "perfect": PerfectSpec,
-    }
-)
-
-
 class BackendConfig(_Strict):
-    """A validated backend config: ``functions`` maps a generic function to its backends."""
+    """A validated backend config: ``functions`` maps a generic function to its backends (each
+    an instance of its type's ``Spec`` model). Made by ``load_config`` / ``parse_config``, which
+    validate with the model of the backend types in use (``BackendTypes.config_model``)."""
 
     version: Literal[1] = 1
-    functions: Annotated[
-        dict[str, Annotated[list[BackendSpec], Field(min_length=1)]], Field(min_length=1)
-    ]
+    functions: dict[str, list[Spec]]
     _source: str = PrivateAttr(default="<config>")
 
     @property
     def source(self) -> str:
         """Where the config was read from (a path, or ``<string>``)."""
         return self._source
+
+
+@dataclass(frozen=True)
+class BackendType:
+    """A backend ``type`` a config may name: ``spec`` validates its entries (a ``Spec`` subclass
+    whose ``type`` field is ``Literal[name]``); ``factory(function, spec) -> Backend`` builds one
+    (see ``fmpc.runtime.backends.build``)."""
+
+    name: str
+    spec: type[Spec]
+    factory: Callable[[str, Any], Any]
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.spec, type) and issubclass(self.spec, Spec)):
+            raise ValueError(f"backend type {self.name!r}: spec must be a Spec subclass")
+        field = self.spec.model_fields.get("type")
+        if field is None or typing.get_args(field.annotation) != (self.name,):
+            raise ValueError(
+                f"backend type {self.name!r}: {self.spec.__name__}.type must be "
+                f"Literal[{self.name!r}]"
+            )
+        if not callable(self.factory):
+            raise ValueError(f"backend type {self.name!r}: the factory is not callable")
+
+
+class BackendTypes(Registry[BackendType]):
+    """The backend types a config may name, by name (see ``fmpc.runtime.registry``)."""
+
+    def __init__(
+        self,
+        kind: str = "backend type",
+        entries: Mapping[str, BackendType] = MappingProxyType({}),
+        *,
+        plugins: Mapping[str, Callable[[], BackendType]] = MappingProxyType({}),
+    ) -> None:
+        super().__init__(kind, entries, plugins=plugins)
+
+    def config_model(self, named: Iterable[str] = ()) -> type[BackendConfig]:
+        """The ``BackendConfig`` model whose entries may be of the types at hand and of the
+        ``named`` ones: a plugin's type loads only when a config names it."""
+        wanted = set(named)
+        names = tuple(n for n in self if n in wanted or self.loaded(n))
+        return _config_model(tuple(self[n].spec for n in names))
+
+
+@functools.lru_cache(maxsize=32)
+def _config_model(specs: tuple[type[Spec], ...]) -> type[BackendConfig]:
+    """The ``BackendConfig`` model whose entries are of these specs (a pydantic model is costly
+    to build, so the few distinct ones are kept)."""
+    entry: Any = (
+        specs[0]
+        if len(specs) == 1
+        else Annotated[
+            typing.Union[specs],  # noqa: UP007 - a union of a run-time tuple of models
+            Field(discriminator="type"),
+        ]
+    )
+    functions: Any = Annotated[
+        dict[str, Annotated[list[entry], Field(min_length=1)]], Field(min_length=1)
+    ]
+    model: type[BackendConfig] = create_model(
+        "BackendConfig", __base__=BackendConfig, functions=(functions, ...)
+    )
+    return model
 
 
 ConfigIssue = YamlIssue
@@ -199,30 +273,39 @@ class ConfigError(ValueError):
         super().__init__("\n".join(issue.format(source) for issue in self.issues))
 
 
-def load_config(path: str | Path, *, library: Library | None = None) -> BackendConfig:
+def load_config(
+    path: str | Path, *, library: Library | None = None, types: BackendTypes | None = None
+) -> BackendConfig:
     """Read and validate the backend config at ``path``.
 
     With ``library``, every configured function must be one of its routable functions.
-    Raises ``ConfigError`` (unreadable file, malformed YAML, invalid content).
+    ``types``: the backend types entries may name (default: ``backend_types()``, the built-ins
+    and the installed plugins). Raises ``ConfigError`` (unreadable file, malformed YAML,
+    invalid content).
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [ConfigIssue("", f"cannot read: {exc.strerror}")]) from None
-    return parse_config(text, source=str(path), library=library)
+    return parse_config(text, source=str(path), library=library, types=types)
 
 
 def parse_config(
-    text: str, *, source: str = "<string>", library: Library | None = None
+    text: str,
+    *,
+    source: str = "<string>",
+    library: Library | None = None,
+    types: BackendTypes | None = None,
 ) -> BackendConfig:
     """Validate the backend config in the YAML ``text``; ``source`` names it in errors."""
+    types = types if types is not None else _installed_types()
     root, data = _read_yaml(text, source)
     issues = duplicate_keys(root)
     config = None
     try:
-        config = BackendConfig.model_validate(data)
+        config = _model(types, data, source).model_validate(data)
     except ValidationError as exc:
-        issues += [_issue_of(error) for error in exc.errors()]
+        issues += [_issue_of(error, types) for error in exc.errors()]
     if config is not None:
         issues += _semantic_issues(config, library)
     if issues:
@@ -230,6 +313,35 @@ def parse_config(
     assert config is not None
     config._source = source
     return config
+
+
+def _model(types: BackendTypes, data: Mapping[str, Any], source: str) -> type[BackendConfig]:
+    """The config model for ``data``, loading the plugin types it names; a plugin that cannot
+    load is a ``ConfigError`` naming it."""
+    try:
+        return types.config_model(_named_types(data))
+    except PluginError as exc:
+        raise ConfigError(source, [ConfigIssue("", str(exc))]) from exc
+
+
+def _named_types(data: Mapping[str, Any]) -> set[str]:
+    """The ``type`` of every entry of the (unvalidated) config data."""
+    functions = data.get("functions")
+    groups = functions.values() if isinstance(functions, dict) else ()
+    return {
+        entry["type"]
+        for group in groups
+        if isinstance(group, list)
+        for entry in group
+        if isinstance(entry, dict) and isinstance(entry.get("type"), str)
+    }
+
+
+def _installed_types() -> BackendTypes:
+    # build.py imports this module (the spec models), so the registry is looked up at call time
+    from fmpc.runtime.backends.build import backend_types
+
+    return backend_types()
 
 
 def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
@@ -247,69 +359,40 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
 # ---- pydantic errors -> issues -------------------------------------------------------------
 
 
-_HINTS: Mapping[tuple[str, str, str], str] = MappingProxyType(
+_HINTS: Mapping[tuple[str, str], str] = MappingProxyType(
     {
-        ("http", "endpoint", "missing"): "an http backend needs an endpoint URL",
-        (
-            "http",
-            "model",
-            "missing",
-        ): "an http backend needs the name of the model the server serves",
-        ("http", "cost", "missing"): "an http backend's cost per call must be declared",
-        ("callable", "cost", "missing"): "a callable backend's cost per call must be declared",
-        ("callable", "target", "missing"): "the function to call, as 'package.module:function'",
-        (
-            "jax",
-            "target",
-            "missing",
-        ): "a factory returning a JaxBackend, as 'package.module:function'",
-        (
-            "jax",
-            "cost",
-            "extra_forbidden",
-        ): "a jax backend's cost is measured by XLA, never declared",
-        (
-            "zoo",
-            "cost",
-            "extra_forbidden",
-        ): "a zoo backend's cost is measured by XLA, never declared",
-        ("*", "name", "missing"): "every backend needs a name",
-        (
-            "*",
-            "name",
-            "string_pattern_mismatch",
-        ): "a name of letters, digits, '_', '.', '-' (not first)",
-        ("*", "fallback", "string_pattern_mismatch"): "the name of another backend",
-        (
-            "*",
-            "target",
-            "string_pattern_mismatch",
-        ): "an import path such as 'package.module:function'",
+        ("name", "missing"): "every backend needs a name",
+        ("name", "string_pattern_mismatch"): "a name of letters, digits, '_', '.', '-' (not first)",
+        ("fallback", "string_pattern_mismatch"): "the name of another backend",
+        ("target", "string_pattern_mismatch"): "an import path such as 'package.module:function'",
     }
 )
+"""Hints for every backend type, by ``(key, pydantic error type)``; ``Spec.hints`` adds a
+type's own."""
 
 
-def _issue_of(error: Any) -> ConfigIssue:
+def _issue_of(error: Any, types: BackendTypes) -> ConfigIssue:
     """A pydantic error as an issue at its key path, with what was expected."""
-    loc, tag = _strip_tag(tuple(error["loc"]))
+    loc, tag = _strip_tag(tuple(error["loc"]), types)
     kind = error["type"]
     if kind == "union_tag_invalid":
-        types = ", ".join(BACKEND_TYPES)
-        message = f"unknown backend type {error['ctx']['tag']!r} (expected one of: {types})"
+        names = ", ".join(types)
+        message = f"unknown backend type {error['ctx']['tag']!r} (expected one of: {names})"
         return ConfigIssue(_path((*loc, "type")), message)
     if kind == "union_tag_not_found":
-        message = f"field required (the backend's type: one of {', '.join(BACKEND_TYPES)})"
+        message = f"field required (the backend's type: one of {', '.join(types)})"
         return ConfigIssue(_path((*loc, "type")), message)
-    return ConfigIssue(_path(loc), _message(kind, error, loc, tag))
+    return ConfigIssue(_path(loc), _message(kind, error, loc, types[tag] if tag else None))
 
 
-def _message(kind: str, error: Any, loc: Loc, tag: str | None) -> str:
+def _message(kind: str, error: Any, loc: Loc, backend_type: BackendType | None) -> str:
     field = str(loc[-1]) if loc else ""
-    hint = _HINTS.get((tag or "", field, kind)) or _HINTS.get(("*", field, kind))
+    own = backend_type.spec.hints if backend_type is not None else {}
+    hint = own.get((field, kind)) or _HINTS.get((field, kind))
     if kind == "missing":
         base = "field required"
     elif kind == "extra_forbidden":
-        base, hint = "unknown key", hint or _allowed_keys(loc, tag)
+        base, hint = "unknown key", hint or _allowed_keys(loc, backend_type)
     elif kind == "string_pattern_mismatch" and hint:
         base, hint = f"expected {hint}, got {error['input']!r}", None
     elif kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -326,28 +409,28 @@ def _message(kind: str, error: Any, loc: Loc, tag: str | None) -> str:
     return f"{base} ({hint})" if hint else base
 
 
-def _strip_tag(loc: Loc) -> tuple[Loc, str | None]:
+def _strip_tag(loc: Loc, types: BackendTypes) -> tuple[Loc, str | None]:
     """Drop pydantic's discriminator tag (``functions.f[0].<tag>.key``) and the ``[key]`` marker."""
     loc = tuple(part for part in loc if part != "[key]")
     if len(loc) >= 2 and loc[0] == "functions":
         loc = (loc[0], str(loc[1]), *loc[2:])  # a function name, even when YAML read a number
-    if len(loc) >= 4 and loc[0] == "functions" and loc[3] in BACKEND_TYPES:
+    if len(loc) >= 4 and loc[0] == "functions" and loc[3] in types:
         return (*loc[:3], *loc[4:]), str(loc[3])
     return loc, None
 
 
-def _allowed_keys(loc: Loc, tag: str | None) -> str:
+def _allowed_keys(loc: Loc, backend_type: BackendType | None) -> str:
     model: type[BaseModel] = BackendConfig
     what = "the config takes"
-    if tag is not None:
-        model, what = SPEC_TYPES[tag], f"a {tag} backend takes"
+    if backend_type is not None:
+        tag = backend_type.name
+        model, what = backend_type.spec, f"a {tag} backend takes"
         if len(loc) == 5 and loc[3] == "options":
-            model, what = _options_model(tag), f"{tag} options are"
+            model, what = _options_model(backend_type.spec), f"{tag} options are"
     return f"{what}: {', '.join(model.model_fields)}"
 
 
-def _options_model(tag: str) -> type[BaseModel]:
-    spec = SPEC_TYPES[tag]
+def _options_model(spec: type[Spec]) -> type[BaseModel]:
     annotation = spec.model_fields["options"].annotation
     return (
         annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else spec

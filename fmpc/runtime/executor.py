@@ -1,7 +1,7 @@
 """The executor: runs a compiled program on inputs with a policy choosing a backend at every
 call-site execution, and accounts for every call.
 
-``Executor`` is a subclass of the reference interpreter (``fmpc.runtime.interpreter``) that only
+``Executor`` is a subclass of the reference interpreter (``fmpc.semantics.interpreter``) that only
 changes how routable calls are served, so its answers are the interpreter's by construction. At
 each execution of a call site it
 
@@ -43,7 +43,12 @@ from fmpc.ir.core import Module
 from fmpc.ir.ops import CallOp
 from fmpc.ir.ops_batch import BatchCallOp
 from fmpc.ir.types import ListType
-from fmpc.policies.base import (
+from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
+from fmpc.runtime.backends.jax import JaxBackend
+from fmpc.runtime.backends.table import BackendTable
+from fmpc.runtime.cache import ExecutionCache
+from fmpc.runtime.inputs import InputItem
+from fmpc.runtime.policy import (
     CALLS_SO_FAR,
     COST_SO_FAR,
     EXECUTION,
@@ -54,15 +59,10 @@ from fmpc.policies.base import (
     SiteInfo,
     feature_key,
 )
-from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
-from fmpc.runtime.backends.jax import JaxBackend
-from fmpc.runtime.backends.table import BackendTable
-from fmpc.runtime.cache import ExecutionCache
-from fmpc.runtime.errors import ProgramError
-from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.interpreter import Interpreter, RunState, expected, fits
-from fmpc.runtime.library import HELPERS
 from fmpc.runtime.trace import ExecutionResult, SiteCall, Trace, Via
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.helpers import HELPERS
+from fmpc.semantics.interpreter import Interpreter, RunState, expected, fits
 
 MAX_WINDOW = 256
 """The most inputs ``Executor.run_window`` runs at once (one thread each)."""

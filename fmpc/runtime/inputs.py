@@ -1,4 +1,4 @@
-"""Input sources for streams: the embedded world, a directory of images, a JSONL file.
+"""Input sources for streams: a directory of images, a JSONL file, a world's scenes.
 
 Each source is a sized iterable of ``InputItem`` read lazily, one input at a time. An input that
 cannot be read (a corrupt image, a bad JSONL line) is an item with ``error`` set and no image,
@@ -6,29 +6,35 @@ so that a stream reports it and carries on::
 
     for item in open_inputs("photos/"):      # PNG/JPEG files, sorted by name
         item.input_id, item.image, item.error
-    world_inputs(module, 100, seed=0)        # scenes of the embedded world, labelled by running
-                                             # the program with perfect perception
     open_inputs("stream.jsonl")              # {"image": "a.png", "label": "yes"} per line
+    world_inputs(module, 100, world="digits", seed=0)   # generated scenes, labelled
+
+Files are read by the runtime itself. Worlds (generators of labelled inputs) are plugins: an
+entry point of group ``fmpc.input_sources`` names a ``WorldSource`` (fmpc's embedded world
+registers ``digits``), and ``input_sources()`` finds them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from fmpc.ir.core import Module
-from fmpc.runtime.values import ImageValue
+from fmpc.runtime.registry import Registry, discover
+from fmpc.semantics.values import ImageValue
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 """The image files a directory source reads (any case)."""
 
-WORLDS = ("digits",)
-"""The embedded worlds ``world_inputs`` knows."""
+INPUT_SOURCES_GROUP = "fmpc.input_sources"
+"""The entry-point group of worlds: ``name = "package.module:world_source"``."""
 
 
 class InputError(ValueError):
@@ -67,45 +73,55 @@ class InputSource:
         return f"InputSource({self.description!r}, {self._size} inputs)"
 
 
-# ---------------------------------------------------------------- the embedded world
+# ---------------------------------------------------------------- worlds
+
+
+class WorldSource(Protocol):
+    """A world: ``source(module, n, seed=)`` is ``n`` generated inputs, the same for the same
+    seed; with ``module``, each labelled with the program's true answer where the world knows it
+    (an input it cannot label is unlabelled)."""
+
+    def __call__(self, module: Module | None, n: int, *, seed: int) -> InputSource: ...
+
+
+@functools.cache
+def input_sources() -> Registry[WorldSource]:
+    """The installed worlds (entry points of group ``fmpc.input_sources``), discovered once per
+    process; a world loads when it is first asked for, and ``PluginError`` names a broken one."""
+    return discover_input_sources()
+
+
+def discover_input_sources(
+    entry_points: Iterable[metadata.EntryPoint] | None = None,
+) -> Registry[WorldSource]:
+    """The worlds of ``entry_points`` (default: the installed ones)."""
+    return Registry("world", plugins=discover(INPUT_SOURCES_GROUP, (), _check_world, entry_points))
+
+
+def _check_world(name: str, loaded: Any) -> WorldSource:
+    if not callable(loaded):
+        raise ValueError(f"expected a callable world source, got {type(loaded).__name__}")
+    return loaded  # type: ignore[no-any-return]
 
 
 def world_inputs(
-    module: Module | None, n: int, *, seed: int = 0, world: str = "digits"
+    module: Module | None,
+    n: int,
+    *,
+    world: str,
+    seed: int = 0,
+    sources: Registry[WorldSource] | None = None,
 ) -> InputSource:
-    """``n`` scenes of the embedded world (``SceneGenerator(seed)``, images ``0 .. n-1``).
-
-    With ``module``, each input's label is the program's answer under perfect perception
-    (``fmpc.worlds.perfect_backends()`` through the reference interpreter, on the same scene);
-    an input whose perfect run fails is unlabelled.
-    """
-    if world not in WORLDS:
-        raise InputError(f"unknown world {world!r} (known: {', '.join(WORLDS)})")
+    """``n`` inputs of the world called ``world`` in ``sources`` (default: ``input_sources()``),
+    labelled by running ``module`` as the world says (see ``WorldSource``)."""
+    known = input_sources() if sources is None else sources
+    if world not in known:
+        raise InputError(known.unknown(world))
     if n < 0:
         raise InputError(f"the number of inputs must be >= 0, got {n}")
     if seed < 0:
         raise InputError(f"the seed must be >= 0, got {seed}")
-
-    def items() -> Iterator[InputItem]:
-        from fmpc.runtime.errors import ProgramError
-        from fmpc.runtime.interpreter import Interpreter
-        from fmpc.worlds import SceneGenerator, perfect_backends
-
-        generator = SceneGenerator(seed=seed, name=world)
-        labeller = Interpreter(module, perfect_backends()) if module is not None else None
-        for i in range(n):
-            image = generator.image(i)
-            if labeller is None:
-                yield InputItem(image.id, image)
-                continue
-            try:
-                label = labeller.run(image)
-            except ProgramError:
-                yield InputItem(image.id, image)
-                continue
-            yield InputItem(image.id, image, label, labelled=True)
-
-    return InputSource(f"world {world} (seed {seed})", n, items)
+    return known[world](module, n, seed=seed)
 
 
 # ---------------------------------------------------------------- files

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 from fmpc.worlds.glyphs import POOLS, glyph_pool
 from fmpc.worlds.nuisances import DEFAULT_PROFILE, NuisanceProfile, sample_nuisances
 from fmpc.worlds.render import render

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.numbers import answer_number_question, parse_number_question
 from fmpc.worlds.questions import PatchQuestion, parse_question
 from fmpc.worlds.scene import Scene, SceneObject

@@ -1,7 +1,7 @@
 """Drawing a scene graph into pixels: ``render(scene) -> (H, W, 3)`` float32 in [0, 1].
 
 Rows of the array run top to bottom (as images are stored); boxes count rows from the bottom
-(``fmpc.runtime.values``), so a box ``(left, lower, right, upper)`` covers array rows
+(``fmpc.semantics.values``), so a box ``(left, lower, right, upper)`` covers array rows
 ``[H - upper, H - lower)``. Digits are their glyph upscaled bilinearly to the box and used as ink
 coverage; shapes are anti-aliased by 4x4 supersampling: the circle is inscribed in its box, the
 square and the upward triangle fill it less a 6% margin.

@@ -2,7 +2,7 @@
 
 A ``Scene`` holds everything needed to draw its image (``fmpc.worlds.render.render``) and to
 answer questions about it (``fmpc.worlds.perception``): its objects, its nuisances and its
-difficulty. Boxes use the convention of ``fmpc.runtime.values``: ``(left, lower, right, upper)``
+difficulty. Boxes use the convention of ``fmpc.semantics.values``: ``(left, lower, right, upper)``
 in integer pixels, origin at the image's bottom-left corner, y up, half-open (an object covers
 columns ``[left, right)`` and rows-from-the-bottom ``[lower, upper)``). Clutter coordinates are
 continuous points in the same frame (pixel ``(column c, row-from-bottom r)`` has centre

@@ -2,7 +2,9 @@
 
 ``zoo_backends()`` maps each generic function to its backends, cheapest first (weights load on
 first use); ``monolithic_backend()`` is the whole-image question-answering model; ``ZOO`` lists
-the models; ``fmpc zoo train`` / ``fmpc zoo list`` retrain and list them (``fmpc.zoo.cli``).
+the models; ``zoo_table()`` is the default backend table with the manifest's FLOPs, and
+``type: zoo`` backend config entries are built by the backend type ``fmpc.zoo.plugin``
+registers. ``fmpc zoo train`` / ``fmpc zoo list`` retrain and list them (``fmpc.cli.zoo``).
 See docs/zoo.md. Names are imported on first access, so ``fmpc zoo list`` does not load JAX.
 """
 
@@ -20,6 +22,9 @@ _EXPORTS = {
     "ModelSpec": "fmpc.zoo.specs",
     "WEIGHTS_DIR": "fmpc.zoo.store",
     "MissingWeights": "fmpc.zoo.store",
+    "ZOO_BACKEND_TYPE": "fmpc.zoo.plugin",
+    "ZooUnavailable": "fmpc.zoo.plugin",
+    "zoo_table": "fmpc.zoo.plugin",
 }
 
 __all__ = sorted(_EXPORTS)

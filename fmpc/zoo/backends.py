@@ -119,11 +119,18 @@ def _parts(
 
 
 class LazyBackend:
-    """A zoo backend that loads its weights and compiles on first use (thread-safe)."""
+    """A zoo backend that loads its weights and compiles on first use (thread-safe).
 
-    def __init__(self, row: BackendSpec, directory: Path = WEIGHTS_DIR) -> None:
+    ``nominal_cost``: its FLOPs per call when known without running it (the manifest's), which
+    the executor gives policies before the backend has run.
+    """
+
+    def __init__(
+        self, row: BackendSpec, directory: Path = WEIGHTS_DIR, nominal_cost: float | None = None
+    ) -> None:
         self._row = row
         self._directory = directory
+        self.nominal_cost = nominal_cost
         self._backend: JaxBackend | None = None
         self._lock = threading.Lock()
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 from fmpc.worlds.benchmarks import (
     BenchmarkQuery,
     BenchmarkQuestion,

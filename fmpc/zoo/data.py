@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fmpc.runtime.backends.images import resize_pixels
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.generator import Difficulty, SceneGenerator
 from fmpc.worlds.scene import SceneObject
 from fmpc.worlds.vocabulary import CATEGORIES, COLOR_NAMES, SIZES

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from fmpc.runtime.backends.base import Args, Backend, call_batch
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.numbers import answer_number_question
 from fmpc.worlds.perception import perfect_backends
 from fmpc.worlds.vocabulary import COLOR_NAMES, DIGITS, LOOKALIKES, SHAPES, SIZES

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 from fmpc.worlds import perception
 from fmpc.worlds.questions import ANSWERS
 from fmpc.worlds.scene import SceneObject

@@ -32,7 +32,7 @@ import numpy as np
 
 from fmpc.runtime.backends.base import Args
 from fmpc.runtime.backends.images import pixels_of, resize_pixels
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.numbers import parse_number_question
 from fmpc.worlds.questions import PatchQuestion, parse_question
 from fmpc.worlds.vocabulary import (
@@ -150,7 +150,8 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 
 
 def _certainty(p: np.ndarray | float) -> float:
-    return float(np.min(np.maximum(p, 1.0 - np.asarray(p))))
+    p = np.clip(np.asarray(p, np.float64), 0.0, 1.0)
+    return float(np.min(np.maximum(p, 1.0 - p)))
 
 
 def detector_pre(args: Args) -> np.ndarray:
@@ -179,7 +180,12 @@ def classifier_outputs(logits: dict[str, jnp.ndarray]) -> dict[str, jnp.ndarray]
 
 
 def property_probability(outputs: dict[str, np.ndarray], prop: str) -> float:
-    """``P(property)`` of a crop's main object from the classifier's probabilities."""
+    """``P(property)`` of a crop's main object from the classifier's probabilities, in [0, 1]
+    (a sum of float32 probabilities can exceed 1 by rounding)."""
+    return float(np.clip(_property_mass(outputs, prop), 0.0, 1.0))
+
+
+def _property_mass(outputs: dict[str, np.ndarray], prop: str) -> float:
     if prop in COLOR_NAMES:
         return float(outputs["color"][COLOR_NAMES.index(prop)])
     if prop in SIZES:

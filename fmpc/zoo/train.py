@@ -27,7 +27,7 @@ import optax
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.zoo import data as zoo_data
 from fmpc.zoo import evaluate
 from fmpc.zoo.backends import BackendSpec, backend_specs, build_backend, module_of

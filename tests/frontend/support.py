@@ -11,8 +11,8 @@ import numpy as np
 from fmpc.frontend import DEFAULT_LIBRARY, Library, compile_source
 from fmpc.ir.core import Module, Op
 from fmpc.ir.verifier import verify_errors
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue, PatchValue
 
 IMAGE = ImageValue(np.zeros((100, 100, 3), dtype=np.float32), id="test")
 

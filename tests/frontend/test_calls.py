@@ -16,7 +16,7 @@ from fmpc.frontend import (
 )
 from fmpc.ir.core import Trait
 from fmpc.ir.types import Bool, Float, Int, List, Patch, Str
-from fmpc.runtime.interpreter import Interpreter
+from fmpc.semantics.interpreter import Interpreter
 from tests.frontend.support import BACKENDS, IMAGE, calls, counts, lower, of, top_level
 
 METHOD_STYLE = """

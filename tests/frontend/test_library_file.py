@@ -18,14 +18,14 @@ from fmpc.frontend import (
     load_library,
     parse_library,
 )
-from fmpc.frontend.library import CallOption
 from fmpc.ir import print_module
 from fmpc.ir.types import Bool, Float, List, Optional, Patch, Str
+from fmpc.library import CallOption
 from fmpc.policies.simple import StaticPolicy
 from fmpc.runtime.backends import BackendTable, CallableBackend
 from fmpc.runtime.executor import Executor
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.library import HELPERS
+from fmpc.semantics.helpers import HELPERS
+from fmpc.semantics.interpreter import Interpreter
 from tests.fakes import fake_backends, scene_image
 
 GEO = Path(__file__).parent / "vipergpt" / "geo.yaml"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from fmpc.runtime.interpreter import Interpreter
+from fmpc.semantics.interpreter import Interpreter
 from tests.frontend.support import BACKENDS, IMAGE, lower, run
 
 PREAMBLE = 'def execute_command(image):\n    p = ImagePatch(image)\n    digits = p.find("digit")\n    stars = p.find("star")\n'

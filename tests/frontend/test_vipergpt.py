@@ -12,8 +12,8 @@ from fmpc.frontend import CompileError, compile_source, compile_source_with_warn
 from fmpc.ir import Optional, parse, print_module, structurally_equal
 from fmpc.ir.ops import CallOp
 from fmpc.ir.types import Bool, Float, Int, List, OptionalType, Patch, Str
-from fmpc.runtime.errors import ProgramError
-from fmpc.runtime.interpreter import Interpreter
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.interpreter import Interpreter
 from tests.frontend.support import BACKENDS, IMAGE, counts, lower, of, run, top_level
 
 

@@ -19,9 +19,9 @@ from fmpc.frontend import Library, compile_source_with_warnings, load_library
 from fmpc.ir import Module, from_json, parse, print_module, structurally_equal, to_json, verify
 from fmpc.ir.types import OptionalType
 from fmpc.passes import DEFAULT_PIPELINE, PassManager
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.library import HELPERS
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.helpers import HELPERS
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds import Nuisances, Scene, SceneObject, check_literal, perfect_backends
 from fmpc.worlds.perception import unrendered_image
 from tests.fakes import best_text_match as fake_best_text_match

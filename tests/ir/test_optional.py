@@ -22,8 +22,8 @@ from fmpc.ir import (
     verify_errors,
 )
 from fmpc.ir.types import Int, List, NoneT, Patch, Str, unwrap_optional
-from fmpc.runtime.interpreter import Interpreter, expected, fits
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.interpreter import Interpreter, expected, fits
+from fmpc.semantics.values import ImageValue, PatchValue
 
 FIXTURE = Path(__file__).parent / "fixtures" / "optional_answer_pinned.fmp"
 IMAGE = ImageValue(np.zeros((10, 10, 3), np.float32), id="img")

@@ -15,9 +15,9 @@ import numpy as np
 import fmpc.passes  # noqa: F401  (registers the passes and the batched-call op)
 from fmpc.ir import Module, parse, print_module, structurally_equal, verify
 from fmpc.passes import Profile
-from fmpc.runtime.errors import ProgramError
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue, PatchValue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

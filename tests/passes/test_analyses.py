@@ -99,7 +99,7 @@ def test_collect_profile_counts_executions_and_truthy_results() -> None:
 
 
 def _whole(image):  # type: ignore[no-untyped-def]
-    from fmpc.runtime.values import PatchValue
+    from fmpc.semantics.values import PatchValue
 
     return PatchValue.whole(image)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fmpc.cli.opt import add_opt_command
 from fmpc.ir import parse, structurally_equal
 from fmpc.passes import PassManager, import_pass_module
-from fmpc.passes.cli import add_opt_command
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = (ROOT / "docs" / "writing-a-pass.md").read_text(encoding="utf-8")

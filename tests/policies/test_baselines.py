@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fmpc.frontend.compiler import compile_source
-from fmpc.policies.base import Feedback, PolicyError, policy_from_spec
+from fmpc.policies.base import PolicyError, policy_from_spec
 from fmpc.policies.baselines import (
     CascadePolicy,
     PerQueryRouter,
@@ -22,7 +22,8 @@ from fmpc.runtime.backends import BackendTable, CallableBackend
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.executor import Executor, run_stream
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.values import ImageValue
+from fmpc.runtime.policy import Feedback
+from fmpc.semantics.values import ImageValue
 
 PROGRAM = """
 def execute_command(image):

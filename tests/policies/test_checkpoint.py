@@ -13,8 +13,8 @@ import pytest
 from fmpc.policies.budget import BudgetPolicy
 from fmpc.policies.checkpoint import CheckpointError, restore_policy, save_policy
 from fmpc.policies.neural_ts import NeuralTSPolicy
+from tests.cli.test_run import CONFIG, HAS_DIGIT, fmpc_run, summary
 from tests.policies.test_neural_ts import SITES, config, drive, images
-from tests.runtime.test_run_cli import CONFIG, HAS_DIGIT, fmpc_run, summary
 
 
 def test_decisions_after_resuming_equal_an_uninterrupted_run(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from fmpc.policies.base import EXECUTION, Feedback, PolicyError, SiteInfo, policy_from_spec
+from fmpc.policies.base import PolicyError, policy_from_spec
 from fmpc.policies.encoder import RewardNet
 from fmpc.policies.neural_ts import (
     AdaptiveTSPolicy,
@@ -27,8 +27,9 @@ from fmpc.policies.neural_ts import (
     unit_costs,
 )
 from fmpc.policies.thompson import accumulate_u
+from fmpc.runtime.policy import EXECUTION, Feedback, SiteInfo
 from fmpc.runtime.trace import SiteCall, Trace
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 
 SITES: Mapping[int, SiteInfo] = {
     3: SiteInfo(3, "find", ("det-s", "det-l"), (1.0, 10.0)),

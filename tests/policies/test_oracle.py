@@ -16,7 +16,7 @@ from fmpc.runtime.backends import BackendTable, CallableBackend
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.executor import Executor
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 
 PROGRAM = """
 def execute_command(image):

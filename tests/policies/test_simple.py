@@ -11,19 +11,14 @@ from typing import Any
 import pytest
 
 from fmpc.policies.base import (
-    EXECUTION,
     BasePolicy,
-    Episode,
-    Feedback,
-    Policy,
     PolicyError,
     PolicyRegistry,
-    SiteInfo,
     UnknownPolicy,
-    answers_match,
     policy_from_spec,
 )
 from fmpc.policies.simple import RandomPolicy, StaticPolicy
+from fmpc.runtime.policy import EXECUTION, Episode, Feedback, Policy, SiteInfo, answers_match
 
 SITES: Mapping[int, SiteInfo] = {
     0: SiteInfo(0, "find", ("det-s", "det-m", "det-l"), (1.0, 4.0, 16.0)),

@@ -24,7 +24,7 @@ from fmpc.runtime.backends.prompts import (
     parse_option,
     parse_yes_no,
 )
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 
 def _image(h: int = 20, w: int = 30) -> ImageValue:

@@ -14,7 +14,7 @@ from flax import nnx
 
 from fmpc.runtime.backends import BackendFailure, JaxBackend
 from fmpc.runtime.backends.images import resize_pixels
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 
 class _MLP(nn.Module):

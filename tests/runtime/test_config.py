@@ -1,19 +1,17 @@
-"""Backend config files: validation messages, building backends, ``fmpc backends check``."""
+"""Backend config files: validation messages and building backends."""
 
 from __future__ import annotations
 
-import argparse
-import io
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from rich.console import Console
 
-from fmpc.frontend.library import DEFAULT_LIBRARY
+from fmpc.library import DEFAULT_LIBRARY
 from fmpc.runtime.backends import (
+    BUILTIN_BACKEND_TYPES,
     BackendTable,
     CallableBackend,
     HttpBackend,
@@ -21,7 +19,6 @@ from fmpc.runtime.backends import (
     build_backends,
     load_backends,
 )
-from fmpc.runtime.backends.cli import add_backends_command
 from fmpc.runtime.config import ConfigError, HttpSpec, load_config, parse_config
 
 VALID = """\
@@ -169,9 +166,9 @@ def test_bad_values() -> None:
         "are: backoff, max_backoff, default_confidence, logprobs, max_tokens, temperature, "
         "api_key_env, extra_body)",
         "backends.yaml:11:17: functions.exists[1].type: unknown backend type 'llm' "
-        "(expected one of: jax, http, callable, zoo, perfect)",
+        "(expected one of: jax, http, callable, perfect, zoo)",
         "backends.yaml:12:7: functions.exists[2].type: field required "
-        "(the backend's type: one of jax, http, callable, zoo, perfect)",
+        "(the backend's type: one of jax, http, callable, perfect, zoo)",
     ]
 
 
@@ -259,19 +256,21 @@ def test_missing_file(tmp_path: Path) -> None:
 # ---- build errors --------------------------------------------------------------------------
 
 
-def _build_errors(text: str, factories: Any = None) -> list[str]:
+def _build_errors(text: str, factories: Any = None, types: Any = None) -> list[str]:
     config = parse_config(textwrap.dedent(text), source="backends.yaml")
     with pytest.raises(ConfigError) as info:
-        build_backends(config, factories)
+        build_backends(config, factories, types=types)
     return str(info.value).splitlines()
 
 
 def test_build_reports_missing_factories_and_bad_targets(monkeypatch: Any) -> None:
     monkeypatch.delenv("FMPC_TEST_NO_SUCH_KEY", raising=False)
-    assert _build_errors("""
+    # built with the runtime's own types only: the zoo's entry has no factory
+    assert _build_errors(
+        """
         functions:
           exists:
-            - {name: z, type: zoo, options: {size: small}}
+            - {name: z, type: zoo}
             - {name: a, type: callable, target: "no_such_module_xyz:f", cost: 1}
             - {name: b, type: callable, target: "operator:no_such_fn", cost: 1}
             - {name: c, type: jax, target: "operator:truth"}
@@ -281,7 +280,9 @@ def test_build_reports_missing_factories_and_bad_targets(monkeypatch: Any) -> No
               model: m
               cost: 1
               options: {api_key_env: FMPC_TEST_NO_SUCH_KEY}
-    """) == [
+        """,
+        types=BUILTIN_BACKEND_TYPES,
+    ) == [
         "backends.yaml: functions.exists[0].type: no factory for backend type 'zoo' "
         "(pass factories={'zoo': ...})",
         "backends.yaml: functions.exists[1].target: cannot import module 'no_such_module_xyz' "
@@ -305,36 +306,3 @@ def test_build_checks_what_a_factory_returns() -> None:
         "backends.yaml: functions.exists[0]: the zoo factory built backend 'other' (exists), "
         "expected 'z' (exists)"
     ]
-
-
-# ---- fmpc backends check -------------------------------------------------------------------
-
-
-def _check(path: Path) -> tuple[int, str]:
-    parser = argparse.ArgumentParser(prog="fmpc")
-    add_backends_command(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["backends", "check", str(path)])
-    out = io.StringIO()
-    status = args.handler(args, console=Console(file=out, width=200))
-    return status, out.getvalue()
-
-
-def test_check_prints_a_summary(tmp_path: Path) -> None:
-    path = tmp_path / "backends.yaml"
-    path.write_text(VALID)
-    status, output = _check(path)
-    assert status == 0
-    assert "ok (4 backends for 2 functions)" in output
-    assert "measured (FLOPs)" in output and "1.5e+13" in output
-    assert "http://127.0.0.1:9 (Qwen/Qwen2.5-VL-7B-Instruct)" in output
-
-
-def test_check_reports_errors_and_fails(tmp_path: Path) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text("functions:\n  exists:\n    - {name: a, type: http, model: m, cost: 1}\n")
-    status, output = _check(path)
-    assert status == 1
-    assert output.strip() == (
-        f"{path}:3:7: functions.exists[0].endpoint: field required "
-        "(an http backend needs an endpoint URL)"
-    )

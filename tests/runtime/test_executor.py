@@ -15,16 +15,7 @@ import pytest
 from fmpc.frontend import compile_source
 from fmpc.ir import parse, verify
 from fmpc.ir.ops_batch import BatchCallOp  # noqa: F401 - registers fmpc.call.batch for the parser
-from fmpc.policies.base import (
-    CALLS_SO_FAR,
-    EXECUTION,
-    BasePolicy,
-    Episode,
-    Feedback,
-    PolicyError,
-    SiteInfo,
-    feature_key,
-)
+from fmpc.policies.base import BasePolicy, PolicyError
 from fmpc.policies.simple import RandomPolicy, StaticPolicy
 from fmpc.runtime.backends import (
     Args,
@@ -33,12 +24,13 @@ from fmpc.runtime.backends import (
     BackendTimeout,
 )
 from fmpc.runtime.cache import ExecutionCache, args_digest
-from fmpc.runtime.errors import ProgramError
 from fmpc.runtime.executor import Executor, RoutingError, run_stream
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.interpreter import Interpreter
+from fmpc.runtime.policy import CALLS_SO_FAR, EXECUTION, Episode, Feedback, SiteInfo, feature_key
 from fmpc.runtime.trace import ExecutionResult
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue, PatchValue
 from tests.fakes import SCENES, fake_backends, scene_image
 from tests.test_corpus import EXPECTED, NAMES, compiled
 

@@ -23,7 +23,7 @@ from fmpc.runtime.backends import (
     BackendUnavailable,
     HttpBackend,
 )
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 # A behaviour maps (request JSON, 1-based request number) to (status, body, delay in seconds).
 Behaviour = Callable[[dict[str, Any], int], tuple[int, Any, float]]

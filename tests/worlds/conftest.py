@@ -10,7 +10,7 @@ Layout (64x64, origin bottom-left, y up)::
 
 import pytest
 
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 from fmpc.worlds import Nuisances, Scene, SceneObject, glyph_pool, render
 
 

@@ -13,7 +13,7 @@ import pytest
 from fmpc.ir.ops import ForOp, IfOp, ReturnOp
 from fmpc.ir.types import Str
 from fmpc.ir.verifier import verify
-from fmpc.runtime.interpreter import Interpreter
+from fmpc.semantics.interpreter import Interpreter
 from fmpc.worlds import ANSWERS, Scene, perfect_backends
 from fmpc.worlds.benchmarks import (
     FORM_KEYS,

@@ -6,7 +6,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.values import ImageValue
 from fmpc.worlds import (
     LOOKALIKES,
     SIZE_RANGES,

@@ -5,8 +5,8 @@ import inspect
 import numpy as np
 import pytest
 
-from fmpc.frontend.library import DEFAULT_LIBRARY
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.library import DEFAULT_LIBRARY
+from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds import (
     NoSceneGraph,
     UnknownVocabulary,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from fmpc.runtime.values import PatchValue
+from fmpc.semantics.values import PatchValue
+from fmpc.worlds.generator import SceneGenerator
 from fmpc.worlds.vocabulary import CATEGORIES
-from fmpc.zoo import data
+from fmpc.zoo import data, serving
 from fmpc.zoo.models import GRID
 from fmpc.zoo.serving import canvas
 from fmpc.zoo.training import fit
@@ -61,3 +62,15 @@ def test_fit_lowers_a_simple_loss() -> None:
         loss, {"w": jnp.zeros((1,))}, arrays, steps=200, batch_size=16, learning_rate=0.1, seed=0
     )
     assert final < 0.05 and abs(float(params["w"][0]) - 3.0) < 0.3
+
+
+def test_a_certain_classifier_gives_probabilities_and_confidences_within_one() -> None:
+    # float32 probabilities summed in float64 can exceed 1 (1.0000000000000122 was seen for an
+    # odd digit): the item must still be answered, not fail its confidence check
+    category = np.zeros(len(CATEGORIES), np.float32)
+    category[CATEGORIES.index("1")] = 1.0000001
+    outputs = {"category": category, "color": np.ones(8, np.float32) / 8, "size": np.ones(2)}
+    assert serving.property_probability(outputs, "odd") == 1.0
+    image = SceneGenerator(0, pool="val", difficulty="easy").image(0)
+    answer, confidence = serving.verify_post(outputs, (PatchValue.whole(image), "digit", "odd"))
+    assert answer is True and confidence == 1.0

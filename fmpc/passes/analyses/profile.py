@@ -130,7 +130,7 @@ def collect_profile(
 ) -> Profile:
     """Run ``module`` on each of ``images`` with the reference interpreter and count, per call
     site, executions and truthy results. Extra keyword arguments go to the interpreter."""
-    from fmpc.runtime.interpreter import Interpreter, RunState
+    from fmpc.semantics.interpreter import Interpreter, RunState
 
     class _Counting(Interpreter):
         def new_run(self, image: Any) -> RunState:

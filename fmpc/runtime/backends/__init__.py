@@ -3,7 +3,8 @@
 ``Backend`` is the protocol the executor calls; ``JaxBackend``, ``HttpBackend`` and
 ``CallableBackend`` adapt a Flax/jax model, an OpenAI-compatible server and a Python function;
 ``BackendTable`` holds the backends of every function; ``build_backends`` / ``load_backends`` make
-one from a config file (``fmpc.runtime.config``). See ``docs/backends.md``.
+one from a config file (``fmpc.runtime.config``) with the factories of the registered backend
+types (``backend_types()``: the built-ins and installed plugins). See ``docs/backends.md``.
 
 Names are imported on first access, so ``fmpc backends check`` does not load JAX.
 """
@@ -21,8 +22,11 @@ _EXPORTS = {
     "BackendTimeout": "fmpc.runtime.backends.base",
     "BackendUnavailable": "fmpc.runtime.backends.base",
     "call_batch": "fmpc.runtime.backends.base",
-    "DEFAULT_FACTORIES": "fmpc.runtime.backends.build",
+    "BUILTIN_BACKEND_TYPES": "fmpc.runtime.backends.build",
     "BackendFactory": "fmpc.runtime.backends.build",
+    "FactoryError": "fmpc.runtime.backends.build",
+    "backend_types": "fmpc.runtime.backends.build",
+    "discover_backend_types": "fmpc.runtime.backends.build",
     "build_backends": "fmpc.runtime.backends.build",
     "import_target": "fmpc.runtime.backends.build",
     "load_backends": "fmpc.runtime.backends.build",

@@ -31,7 +31,7 @@ Args = tuple[Any, ...]
 class BackendFailure(Exception):
     """A backend could not produce an output for an input (the base of the errors below).
 
-    Named ``BackendFailure`` rather than ``BackendError``: ``fmpc.runtime.errors.BackendError`` is
+    Named ``BackendFailure`` rather than ``BackendError``: ``fmpc.semantics.errors.BackendError`` is
     the program-level error the interpreter raises at a call site, which may wrap one of these as
     its cause.
     """

@@ -1,29 +1,34 @@
 """Turn a validated ``BackendConfig`` into live backends (a ``BackendTable``).
 
-Each backend ``type`` is built by a **factory** ``factory(function, spec) -> Backend``. ``jax``,
-``http`` and ``callable`` have default factories; ``zoo`` and ``perfect`` are supplied by whoever
-owns them (the model zoo, the embedded world), and users may add or replace any::
+Each backend ``type`` is a ``BackendType``: the ``Spec`` model that validates its entries and the
+**factory** ``factory(function, spec) -> Backend`` that builds one. ``jax``, ``http`` and
+``callable`` are built in; every other type comes from a Python entry point of group
+``fmpc.backend_types`` naming a ``BackendType`` (fmpc's model zoo registers ``zoo``, its embedded
+world ``perfect``), so the runtime finds them without naming them. ``backend_types()`` is the
+registry of the built-ins and the installed plugins; a caller may pass its own, or replace the
+factory of any type::
 
-    table = build_backends(load_config("backends.yaml"), factories={"zoo": zoo_factory})
+    table = load_backends("backends.yaml")                # every installed type
+    table = build_backends(config, factories={"zoo": my_zoo_factory})
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from importlib import metadata
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from fmpc.frontend.library import Library
+from fmpc.library import Library
 from fmpc.runtime.backends.base import Backend
-from fmpc.runtime.backends.callable import CallableBackend
-from fmpc.runtime.backends.http import HttpBackend
-from fmpc.runtime.backends.jax import JaxBackend
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.config import (
     BackendConfig,
+    BackendType,
+    BackendTypes,
     CallableSpec,
     ConfigError,
     ConfigIssue,
@@ -31,6 +36,10 @@ from fmpc.runtime.config import (
     JaxSpec,
     load_config,
 )
+from fmpc.runtime.registry import discover
+
+BACKEND_TYPES_GROUP = "fmpc.backend_types"
+"""The entry-point group of backend types: ``name = "package.module:BACKEND_TYPE"``."""
 
 BackendFactory = Callable[[str, Any], Backend]
 """``factory(function, spec) -> Backend``; ``spec`` is the entry's validated spec model.
@@ -39,8 +48,9 @@ A factory raises ``ValueError`` (or any exception) with a readable message when 
 the backend; the message is reported at the entry's key path."""
 
 
-class _BuildError(ValueError):
-    """A factory's problem with one key of the entry (``key`` is appended to its path)."""
+class FactoryError(ValueError):
+    """A factory's problem with one key of the entry: reported at the entry's path plus
+    ``key`` (``functions.exists[0].options.model: ...``)."""
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
@@ -53,27 +63,31 @@ def import_target(target: str) -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise _BuildError("target", f"cannot import module {module_name!r} ({exc})") from None
+        raise FactoryError("target", f"cannot import module {module_name!r} ({exc})") from None
     for part in attribute.split("."):
         if not hasattr(obj, part):
-            raise _BuildError("target", f"module {module_name!r} has no attribute {attribute!r}")
+            raise FactoryError("target", f"module {module_name!r} has no attribute {attribute!r}")
         obj = getattr(obj, part)
     if not callable(obj):
-        raise _BuildError("target", f"{target!r} is not callable")
+        raise FactoryError("target", f"{target!r} is not callable")
     return obj
 
 
 def jax_factory(function: str, spec: JaxSpec) -> Backend:
     """Call ``spec.target(name=, function=, **options)``; it must return a ``JaxBackend``."""
+    from fmpc.runtime.backends.jax import JaxBackend  # JAX loads when a jax backend is built
+
     backend = import_target(spec.target)(name=spec.name, function=function, **spec.options)
     if not isinstance(backend, JaxBackend):
         message = f"{spec.target!r} returned {type(backend).__name__}, expected a JaxBackend"
-        raise _BuildError("target", message)
+        raise FactoryError("target", message)
     return backend
 
 
 def callable_factory(function: str, spec: CallableSpec) -> Backend:
     """A ``CallableBackend`` of the function at ``spec.target``."""
+    from fmpc.runtime.backends.callable import CallableBackend
+
     fn = import_target(spec.target)
     options = spec.options
     return CallableBackend(
@@ -88,13 +102,15 @@ def callable_factory(function: str, spec: CallableSpec) -> Backend:
 
 def http_factory(function: str, spec: HttpSpec) -> Backend:
     """An ``HttpBackend`` for the server and model of ``spec``."""
+    from fmpc.runtime.backends.http import HttpBackend
+
     options = spec.options
     api_key = None
     if options.api_key_env is not None:
         api_key = os.environ.get(options.api_key_env)
         if api_key is None:
             message = f"environment variable {options.api_key_env!r} is not set"
-            raise _BuildError("options.api_key_env", message)
+            raise FactoryError("options.api_key_env", message)
     return HttpBackend(
         spec.name,
         function,
@@ -115,20 +131,53 @@ def http_factory(function: str, spec: HttpSpec) -> Backend:
     )
 
 
-DEFAULT_FACTORIES: Mapping[str, BackendFactory] = MappingProxyType(
-    {"jax": jax_factory, "http": http_factory, "callable": callable_factory}
+BUILTIN_BACKEND_TYPES = BackendTypes(
+    entries={
+        "jax": BackendType("jax", JaxSpec, jax_factory),
+        "http": BackendType("http", HttpSpec, http_factory),
+        "callable": BackendType("callable", CallableSpec, callable_factory),
+    }
 )
-"""The factories ``build_backends`` uses unless given others."""
+"""The runtime's own backend types."""
+
+
+@functools.cache
+def backend_types() -> BackendTypes:
+    """The built-in backend types and those installed plugins declare (entry points of group
+    ``fmpc.backend_types``), discovered once per process; a plugin loads when a config names
+    its type, and ``PluginError`` names a broken one."""
+    return discover_backend_types()
+
+
+def discover_backend_types(
+    entry_points: Iterable[metadata.EntryPoint] | None = None,
+) -> BackendTypes:
+    """The built-in backend types and those of ``entry_points`` (default: the installed ones)."""
+    plugins = discover(BACKEND_TYPES_GROUP, BUILTIN_BACKEND_TYPES, _check_type, entry_points)
+    return BackendTypes(entries=BUILTIN_BACKEND_TYPES, plugins=plugins)
+
+
+def _check_type(name: str, loaded: Any) -> BackendType:
+    if not isinstance(loaded, BackendType):
+        raise ValueError(f"expected a BackendType, got {type(loaded).__name__}")
+    if loaded.name != name:
+        raise ValueError(f"the entry point is named {name!r}, its BackendType {loaded.name!r}")
+    return loaded
 
 
 def build_backends(
-    config: BackendConfig, factories: Mapping[str, BackendFactory] | None = None
+    config: BackendConfig,
+    factories: Mapping[str, BackendFactory] | None = None,
+    *,
+    types: BackendTypes | None = None,
 ) -> BackendTable:
-    """Build every backend of ``config`` (``factories`` add to / replace the defaults).
+    """Build every backend of ``config`` with the factories of ``types`` (default:
+    ``backend_types()``); ``factories`` add to / replace them by type name.
 
     Raises ``ConfigError`` listing every entry that could not be built, by key path.
     """
-    table = {**DEFAULT_FACTORIES, **(factories or {})}
+    known = backend_types() if types is None else types
+    table = {**{name: t.factory for name, t in known.items()}, **(factories or {})}
     backends: dict[str, tuple[Backend, ...]] = {}
     issues: list[ConfigIssue] = []
     for function, specs in config.functions.items():
@@ -152,9 +201,11 @@ def load_backends(
     factories: Mapping[str, BackendFactory] | None = None,
     *,
     library: Library | None = None,
+    types: BackendTypes | None = None,
 ) -> BackendTable:
-    """``build_backends(load_config(path, library=library), factories)``."""
-    return build_backends(load_config(path, library=library), factories)
+    """``build_backends(load_config(path, library=, types=), factories, types=)``."""
+    config = load_config(path, library=library, types=types)
+    return build_backends(config, factories, types=types)
 
 
 def _build_one(
@@ -174,7 +225,7 @@ def _build_one(
         return None
     try:
         backend = factory(function, spec)
-    except _BuildError as exc:
+    except FactoryError as exc:
         issues.append(ConfigIssue(f"{path}.{exc.key}", str(exc)))
         return None
     except Exception as exc:  # a factory's failure is reported at its entry

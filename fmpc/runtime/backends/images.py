@@ -1,7 +1,7 @@
 """Pixel helpers for backends: PNG data URLs for HTTP models, fixed-size crops for JAX models.
 
 Pixels are ``(H, W, 3)`` float arrays in ``[0, 1]``, rows top to bottom, as in
-``fmpc.runtime.values``. Pillow does the encoding and resampling.
+``fmpc.semantics.values``. Pillow does the encoding and resampling.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 
 def pixels_of(value: ImageValue | PatchValue) -> np.ndarray:

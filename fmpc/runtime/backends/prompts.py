@@ -2,7 +2,7 @@
 
 A ``PromptFormat`` renders one call's arguments into a question text plus the images to attach,
 and parses the model's answer text into the function's typed output. ``DEFAULT_PROMPTS`` covers
-the routable functions of ``fmpc.frontend.library.DEFAULT_LIBRARY``; pass your own format to
+the routable functions of ``fmpc.library.DEFAULT_LIBRARY``; pass your own format to
 ``HttpBackend`` for other functions or other wording. A parser raises ``ValueError`` when the
 answer cannot be read; the backend reports it as a ``BackendResponseError``.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 Visual = ImageValue | PatchValue
 

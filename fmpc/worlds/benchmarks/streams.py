@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fmpc.runtime.errors import ProgramError
-from fmpc.runtime.interpreter import Interpreter
-from fmpc.runtime.values import ImageValue
+from fmpc.semantics.errors import ProgramError
+from fmpc.semantics.interpreter import Interpreter
+from fmpc.semantics.values import ImageValue
 from fmpc.worlds.benchmarks.loader import BenchmarkQuery
 from fmpc.worlds.benchmarks.schema import BinaryStream
 from fmpc.worlds.generator import GenerationError, ObjectSpec, SceneGenerator

@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 from rich.console import Console
 
+from fmpc.cli.run import add_run_command
 from fmpc.frontend import compile_file
 from fmpc.ir import print_module
-from fmpc.runtime.run_cli import add_run_command
 
 HAS_DIGIT = (
     "def execute_command(image):\n"
@@ -30,11 +30,11 @@ functions:
   exists:
     - name: yes-model
       type: callable
-      target: tests.runtime.test_run_cli:says_yes
+      target: tests.cli.test_run:says_yes
       cost: 2
     - name: no-model
       type: callable
-      target: tests.runtime.test_run_cli:says_no
+      target: tests.cli.test_run:says_no
       cost: 5
 """
 
@@ -333,7 +333,7 @@ def test_without_backends_the_zoo_serves_with_its_measured_costs(
     files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fmpc.runtime.backends import CallableBackend
-    from fmpc.runtime.run_cli import zoo_table
+    from fmpc.zoo.plugin import zoo_table
 
     rows = [
         {"function": "exists", "name": "det-s", "flops": 100.0},

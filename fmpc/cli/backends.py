@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from fmpc.frontend.library import DEFAULT_LIBRARY
-from fmpc.runtime.config import BackendConfig, ConfigError, load_config
+if TYPE_CHECKING:  # pydantic and the config models load when the command runs
+    from fmpc.runtime.config import BackendConfig
 
 
 def add_backends_command(subparsers: Any) -> None:
@@ -30,6 +30,9 @@ def add_backends_command(subparsers: Any) -> None:
 
 def run_backends_check(args: argparse.Namespace, console: Console | None = None) -> int:
     """Validate ``args.config``; print a summary (0) or every problem found (1)."""
+    from fmpc.library import DEFAULT_LIBRARY
+    from fmpc.runtime.config import ConfigError, load_config
+
     console = console or Console()
     try:
         config = load_config(args.config, library=DEFAULT_LIBRARY)
@@ -74,4 +77,7 @@ def _where(spec: Any) -> str:
         return f"{spec.endpoint} ({spec.model})"
     if spec.type in ("jax", "callable"):
         return str(spec.target)
-    return ", ".join(f"{k}={v}" for k, v in spec.options.items())
+    options = getattr(spec, "options", {})
+    if hasattr(options, "model_dump"):  # a type's own options model
+        options = options.model_dump(exclude_none=True)
+    return ", ".join(f"{k}={v}" for k, v in options.items())

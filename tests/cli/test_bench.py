@@ -12,8 +12,9 @@ import pytest
 from rich.console import Console
 
 from fmpc.bench import harness
-from fmpc.bench.cli import add_bench_command, add_demo_command
 from fmpc.bench.demo import demo_query, show_compilation
+from fmpc.cli.bench import add_bench_command
+from fmpc.cli.demo import add_demo_command
 from tests.bench.conftest import TINY, CallLog, fake_backends
 
 

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fmpc.frontend.library import DEFAULT_LIBRARY
-from fmpc.runtime.interpreter import fits
-from fmpc.runtime.library import (
+from fmpc.library import DEFAULT_LIBRARY
+from fmpc.semantics.helpers import (
     HELPERS,
     bool_to_yesno,
     coerce_to_numeric,
@@ -21,7 +20,8 @@ from fmpc.runtime.library import (
     index_of,
     overlaps_with,
 )
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.interpreter import fits
+from fmpc.semantics.values import ImageValue, PatchValue
 
 IMAGE = ImageValue(np.zeros((30, 40, 3), np.float32), id="img")  # 40 wide, 30 high
 

@@ -63,10 +63,10 @@ from fmpc.ir.ops import (
     YieldOp,
 )
 from fmpc.ir.types import Bool, Float, Image, Int, List, NoneT, Patch, Str, Type
-from fmpc.runtime.errors import BackendError, ProgramError
-from fmpc.runtime.interpreter import Interpreter, RunResult
-from fmpc.runtime.library import HELPERS
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.errors import BackendError, ProgramError
+from fmpc.semantics.helpers import HELPERS
+from fmpc.semantics.interpreter import Interpreter, RunResult
+from fmpc.semantics.values import ImageValue, PatchValue
 
 # ---------------------------------------------------------------- a tiny IR builder
 FILE = "prog.py"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from fmpc.cli.opt import add_opt_command, run_pipeline_text
 from fmpc.ir import parse, structurally_equal
 from fmpc.passes import PipelineError
-from fmpc.passes.cli import add_opt_command, run_pipeline_text
 from tests.passes.support import FIXTURES, load_fixture, parse_verified
 
 FIXTURE = FIXTURES / "pipeline" / "default_pipeline.fmp"

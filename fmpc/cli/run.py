@@ -31,15 +31,10 @@ from rich.table import Table
 
 if TYPE_CHECKING:  # the heavy modules (JAX among them) load only when ``run`` runs
     from fmpc.ir.core import Module
-    from fmpc.policies.base import Policy
-    from fmpc.runtime.backends.callable import CallableBackend
     from fmpc.runtime.backends.table import BackendTable
-    from fmpc.runtime.config import PerfectSpec
     from fmpc.runtime.executor import Executor, StreamStep
     from fmpc.runtime.inputs import InputSource
-
-PERFECT = "perfect"
-"""``--backends perfect``: perfect-perception backends of the embedded world (cost 0)."""
+    from fmpc.runtime.policy import Policy
 
 MAX_SHOWN_ERRORS = 10
 """Per-input errors printed while streaming; the rest are only counted."""
@@ -57,6 +52,7 @@ def _setup_errors() -> tuple[type[BaseException], ...]:
     from fmpc.runtime.config import ConfigError
     from fmpc.runtime.executor import RoutingError
     from fmpc.runtime.inputs import InputError
+    from fmpc.runtime.registry import PluginError
 
     return (
         RunSetupError,
@@ -67,6 +63,7 @@ def _setup_errors() -> tuple[type[BaseException], ...]:
         PolicyError,
         RoutingError,
         InputError,
+        PluginError,
     )
 
 
@@ -170,7 +167,7 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
     _check_arguments(args)
     module = load_program(args.program)
     if args.world is not None:
-        source = world_inputs(module, args.n, seed=args.seed, world=args.world)
+        source = world_inputs(module, args.n, world=args.world, seed=args.seed)
     else:
         source = open_inputs(args.inputs)
     table, costs = make_backends(args.backends)
@@ -238,74 +235,32 @@ def _read(file: Path) -> str:
 
 
 def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
-    """The backends for ``--backends``: a config file, ``perfect``, or (``None``) the model zoo;
+    """The backends for ``--backends``: a config file (any registered backend type),
+    ``perfect`` (the embedded world's perfect perception, cost 0), or (``None``) the model zoo;
     with the nominal costs known beyond the backends themselves."""
+    from fmpc.worlds.plugin import PERFECT, perfect_table
+
     if spec == PERFECT:
         return perfect_table(), {}
     if spec is None:
-        return zoo_table()
-    from fmpc.frontend.library import DEFAULT_LIBRARY
+        return _zoo_table()
+    from fmpc.library import DEFAULT_LIBRARY
     from fmpc.runtime.backends.build import load_backends
 
     if not Path(spec).is_file():
         raise RunSetupError(f"{spec}: no such backend config (or pass --backends perfect)")
-    return load_backends(spec, _factories(), library=DEFAULT_LIBRARY), {}
+    return load_backends(spec, library=DEFAULT_LIBRARY), {}
 
 
-def perfect_table(cost: float = 0.0) -> BackendTable:
-    """One perfect-perception backend, ``perfect``, per generic function of the embedded world."""
-    from fmpc.runtime.backends import BackendTable, CallableBackend
-    from fmpc.worlds import perfect_backends
-
-    return BackendTable.of(
-        CallableBackend(PERFECT, fn, f, cost) for fn, f in perfect_backends().items()
-    )
-
-
-def perfect_factory(function: str, spec: PerfectSpec) -> CallableBackend:
-    """The backend factory for ``type: perfect`` config entries."""
-    from fmpc.runtime.backends import CallableBackend
-    from fmpc.worlds import perfect_backends
-
-    functions = perfect_backends()
-    if function not in functions:
-        raise ValueError(f"perfect perception does not serve {function!r}")
-    if spec.options:
-        raise ValueError(f"perfect backends take no options, got {', '.join(spec.options)}")
-    return CallableBackend(spec.name, function, functions[function], spec.cost)
-
-
-def _factories() -> dict[str, Any]:
-    factories: dict[str, Any] = {PERFECT: perfect_factory}
-    try:
-        from fmpc.zoo import backends as zoo
-    except ImportError:
-        return factories
-    zoo_factory = getattr(zoo, "zoo_factory", None)
-    if zoo_factory is not None:
-        factories["zoo"] = zoo_factory
-    return factories
-
-
-def zoo_table() -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
-    """The model zoo's backends and their measured FLOPs (from the zoo's manifest)."""
-    hint = "train it with `fmpc zoo train`, or pass --backends CONFIG.yaml or --backends perfect"
-    from fmpc.runtime.backends import BackendTable
+def _zoo_table() -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
+    from fmpc.zoo.plugin import ZooUnavailable, zoo_table
 
     try:
-        from fmpc.zoo.backends import zoo_backends
-        from fmpc.zoo.store import read_manifest
-
-        rows = list(read_manifest().get("backends", []))
-        groups = zoo_backends()
-    except Exception as exc:  # the zoo is optional here: say what to do instead
+        return zoo_table()
+    except ZooUnavailable as exc:
         raise RunSetupError(
-            f"the model zoo cannot be loaded ({type(exc).__name__}: {exc}); {hint}"
+            f"{exc}, or pass --backends CONFIG.yaml or --backends perfect"
         ) from None
-    if not rows:
-        raise RunSetupError(f"the model zoo has no trained weights; {hint}")
-    costs = {(str(r["function"]), str(r["name"])): float(r["flops"]) for r in rows if "flops" in r}
-    return BackendTable({f: tuple(bs) for f, bs in groups.items()}), costs
 
 
 # ---------------------------------------------------------------- streaming

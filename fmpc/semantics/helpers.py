@@ -1,12 +1,12 @@
 """Implementations of the deterministic (non-routable) library helpers.
 
-``HELPERS`` maps each non-routable name of ``fmpc.frontend.library.DEFAULT_LIBRARY`` to a plain
+``HELPERS`` maps each non-routable name of ``fmpc.library.DEFAULT_LIBRARY`` to a plain
 Python function; ``fmpc.lib`` ops run through it. It is immutable; to add helpers of your own,
 pass an extended table to the interpreter::
 
     Interpreter(module, backends, helpers={**HELPERS, "area": lambda p: p.width * p.height})
 
-Coordinates follow ``fmpc.runtime.values``: origin at the image's bottom-left corner, y up, boxes
+Coordinates follow ``fmpc.semantics.values``: origin at the image's bottom-left corner, y up, boxes
 ``(left, lower, right, upper)`` in pixels, half-open (a patch covers columns ``[left, right)``
 and rows ``[lower, upper)``). Box edges are treated as lines on a continuous plane for
 ``overlaps_with`` and ``distance``, so two boxes sharing an edge touch.
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.values import ImageValue, PatchValue
 
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+")
 

@@ -88,9 +88,9 @@ from fmpc.ir.types import (
     Type,
 )
 from fmpc.ir.verifier import verify
-from fmpc.runtime.errors import BackendError, ProgramError
-from fmpc.runtime.library import HELPERS
-from fmpc.runtime.values import ImageValue, PatchValue
+from fmpc.semantics.errors import BackendError, ProgramError
+from fmpc.semantics.helpers import HELPERS
+from fmpc.semantics.values import ImageValue, PatchValue
 
 Rule = Callable[[Any, list[Any], "RunState"], Any]
 """A per-op method: ``(op, operand values, run state) -> result``."""

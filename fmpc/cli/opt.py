@@ -1,9 +1,8 @@
-"""Command-line glue for the passes: ``fmpc opt`` and the pipeline options of ``fmpc compile``.
+"""``fmpc opt`` and the pipeline options it shares with ``fmpc compile``.
 
 ``fmpc opt FILE.fmp -p PIPELINE [-o OUT] [--print-after-all]`` reads the text IR, runs the
-pipeline and writes the text IR, like ``mlir-opt``. ``fmpc.cli`` wires :func:`add_opt_command`
-into its subcommands and :func:`add_pipeline_arguments` / :func:`run_pipeline_text` into
-``fmpc compile``.
+pipeline and writes the text IR, like ``mlir-opt``. ``fmpc.cli.compile`` uses
+:func:`add_pipeline_arguments` / :func:`run_pipeline_from_args` for ``fmpc compile``.
 """
 
 from __future__ import annotations
