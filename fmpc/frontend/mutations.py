@@ -60,12 +60,8 @@ class MutationMixin(BuiltinMixin):
 
     def list_append(self, name: str, lst: Value, call: ast.Call) -> Value | None:
         """``xs.append(v)``: the list with ``v`` appended."""
-        if len(call.args) != 1 or call.keywords:
-            self.lower_arguments(call)
-            self.error(call, "append() takes exactly one argument")
-            return None
-        item = self.expr(call.args[0])
-        if self.quiet(item) or not self.is_list(lst, call, "append"):
+        item = self.only_argument(lst, call, "append() takes exactly one argument")
+        if item is None:
             return None
         assert isinstance(lst.type, ListType)
         if isinstance(lst.type.element, PendingType):
@@ -80,12 +76,8 @@ class MutationMixin(BuiltinMixin):
 
     def list_extend(self, name: str, lst: Value, call: ast.Call) -> Value | None:
         """``xs.extend(ys)``: ``xs + ys``."""
-        if len(call.args) != 1 or call.keywords:
-            self.lower_arguments(call)
-            self.error(call, "extend() takes exactly one list")
-            return None
-        other = self.expr(call.args[0])
-        if self.quiet(other) or not self.is_list(lst, call, "extend"):
+        other = self.only_argument(lst, call, "extend() takes exactly one list")
+        if other is None:
             return None
         joined = self.binary(AddOp, "+", lst, other, call)
         return None if self.shared(name, lst, call, "extend") else joined
@@ -99,6 +91,19 @@ class MutationMixin(BuiltinMixin):
             return None
         result = self.ordered(SortOp, "sort", lst, call, {"reverse": reverse})
         return None if self.shared(name, lst, call, "sort") else result
+
+    def only_argument(self, lst: Value, call: ast.Call, arity: str) -> Value | None:
+        """The one positional argument of ``xs.append(v)`` / ``xs.extend(ys)`` when the call is
+        well formed on a list (else ``None``, the mistake reported; ``arity`` says the rule)."""
+        assert isinstance(call.func, ast.Attribute)
+        if len(call.args) != 1 or call.keywords:
+            self.lower_arguments(call)
+            self.error(call, arity)
+            return None
+        value = self.expr(call.args[0])
+        if self.quiet(value) or not self.is_list(lst, call, call.func.attr):
+            return None
+        return value
 
     def is_list(self, lst: Value, call: ast.Call, method: str) -> bool:
         """Whether ``lst`` is a list (else the mistake is reported, unless already reported)."""
