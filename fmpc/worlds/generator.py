@@ -203,8 +203,10 @@ class SceneGenerator:
         if category in DIGITS:
             glyph = int(rng.choice(glyph_pool(self.pool).by_digit[int(category)]))
             if self.glyph_warp > 0:
-                limits = np.asarray(GLYPH_WARP) * self.glyph_warp
-                warp = tuple(float(v) for v in rng.uniform(-limits, limits))
+                angle, shear, aspect, ink = (
+                    rng.uniform(-1.0, 1.0, 4) * np.asarray(GLYPH_WARP) * self.glyph_warp
+                )
+                warp = (float(angle), float(shear), float(aspect), float(ink))
         return SceneObject(
             kind_of(category), category, color, size, box, glyph, 0.0, distractor, warp
         )
