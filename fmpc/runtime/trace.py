@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Via = Literal["policy", "fallback", "cascade"]
-"""Why a backend was called: the policy chose it, it replaced a failed backend, or it is a step
-of a cascade site."""
+Via = Literal["policy", "fallback", "cascade", "recheck"]
+"""Why a backend was called: the policy chose it, it replaced a failed backend, it is a step
+of a cascade site, or the policy asked for a second run of the program (``Episode.recheck``)."""
 
 
 @dataclass(frozen=True, slots=True)
