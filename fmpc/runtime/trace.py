@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Via = Literal["policy", "fallback", "cascade", "pin"]
+Via = Literal["policy", "fallback", "cascade", "pin", "recheck"]
 """Why a backend was called: the policy chose it, it replaced a failed backend, it is a step
-of a cascade site, or the call is pinned to it."""
+of a cascade site, the call is pinned to it, or the policy asked for a second run of the program
+(``Episode.recheck``)."""
 
 
 @dataclass(frozen=True, slots=True)
