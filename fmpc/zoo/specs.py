@@ -125,14 +125,14 @@ ZOO: tuple[ModelSpec, ...] = (
     _spec(
         "vqa-xl",
         "vqa",
-        750,
-        "frozen det-l vision tower + conv stem -> 64 cell tokens; 4-layer transformer, width 128",
-        stem=(32, 64, 64),
-        dim=128,
+        1500,
+        "frozen det-l vision tower -> 10 region tokens; 4-layer transformer, width 192",
+        regions=10,
+        dim=192,
         layers=4,
         heads=4,
         batch_size=16,
-        learning_rate=1.5e-3,
+        learning_rate=1e-3,
     ),
 )
 """Every zoo model, small to large within a family."""

@@ -14,6 +14,7 @@ question form and per task is stored under ``models.vqa-xl.bench`` in the manife
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -62,8 +63,12 @@ from fmpc.zoo.text import (
 )
 from fmpc.zoo.training import fit
 
-TRAIN_SCENES = 8000
+TRAIN_SCENES = 48000
 """Training scenes per run (all families share them)."""
+
+GLYPH_WARP = 1.0
+"""Strength of the random glyph distortion of training scenes (``SceneGenerator.glyph_warp``):
+without it the large models memorise the training pool's 1078 glyphs."""
 
 EVAL_SCENES = 200
 """Held-out scenes per difficulty level."""
@@ -80,6 +85,7 @@ class TrainingData:
     """What one run trains and evaluates on."""
 
     train: Sequence[ImageValue]
+    """The training scenes (a ``zoo_data.SceneSet``, or any sequence of images)."""
     held_out: Mapping[str, Sequence[ImageValue]]
     tokenizer: Any
     vqa_tokenizer: Any = None
@@ -93,7 +99,7 @@ def make_data(
     seed: int, train_scenes: int = TRAIN_SCENES, eval_scenes: int = EVAL_SCENES
 ) -> TrainingData:
     """Training and held-out scenes (deterministic in ``seed``) and the tokenizer."""
-    train = zoo_data.scenes(seed, train_scenes, "train", (0.0, 1.0), "zoo-train")
+    train = zoo_data.training_scenes(seed, train_scenes, "zoo-train", GLYPH_WARP)
     held_out = {
         level: zoo_data.scenes(seed, eval_scenes, "val", level, f"zoo-{level}")
         for level in ("easy", "hard")
@@ -112,7 +118,7 @@ def make_data(
 
 def _detector_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.Array]:
     def loss(params: Any, batch: Mapping[str, jax.Array]) -> jax.Array:
-        out = module.apply({"params": params}, batch["pixels"])
+        out = module.apply({"params": params}, _as_float(batch["pixels"]))
         positive = batch["objectness"]
         count = jnp.maximum(positive.sum(), 1.0)
         weight = 1.0 + 3.0 * positive
@@ -125,6 +131,13 @@ def _detector_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.
     return loss
 
 
+def _as_float(pixels: jax.Array) -> jax.Array:
+    """Pixels in [0, 1] as float32 (``uint8`` pixels of a ``SceneSet`` are divided by 255)."""
+    if pixels.dtype == jnp.uint8:
+        return pixels.astype(jnp.float32) / 255.0
+    return pixels.astype(jnp.float32)
+
+
 def _classifier_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.Array]:
     def loss(params: Any, batch: Mapping[str, jax.Array]) -> jax.Array:
         out = module.apply({"params": params}, batch["pixels"], batch["box"])
@@ -132,7 +145,9 @@ def _classifier_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], ja
         for head in ("category", "color", "size"):
             ce = optax.softmax_cross_entropy_with_integer_labels(out[head], batch[head])
             total = total + ce.mean()
-        return total
+        mean, log_std = out["side"][..., 0], jnp.clip(out["side"][..., 1], -6.0, 2.0)
+        nll = 0.5 * ((batch["side"] - mean) * jnp.exp(-log_std)) ** 2 + log_std
+        return total + 0.5 * nll.mean()
 
     return loss
 
@@ -159,14 +174,14 @@ def _detector_data(data: TrainingData, model: ModelSpec) -> Any:
 
 
 def _classifier_data(data: TrainingData, model: ModelSpec) -> Any:
-    patches = zoo_data.object_patches(data.train, seed=len(data.train))
-    crops = zoo_data.crops(patches, model.resolution)
+    crops = zoo_data.scene_crops(data.train, model.resolution, seed=len(data.train))
     return {
         "pixels": crops.pixels,
         "box": crops.box,
         "category": crops.category,
         "color": crops.color,
         "size": crops.size,
+        "side": crops.side,
     }
 
 
@@ -250,7 +265,8 @@ def train_model(
     module = module_of(model, len(data.vqa_tokenizer if vqa else data.tokenizer))
     sampler, _ = arrays if isinstance(arrays, tuple) else (None, None)
     example = sampler(np.zeros(1, int)) if sampler else {k: v[:1] for k, v in arrays.items()}
-    inputs: list[Any] = [example[k] for k in _INPUTS[model.family]]
+    inputs: list[Any] = [_as_float(jnp.asarray(example[k])) if k == "pixels" else example[k]
+                         for k in _INPUTS[model.family]]  # fmt: skip
     if vqa:
         inputs += [QUESTIONS_PER_SCENE, example["tower"]]
     params = module.init(jax.random.key(seed), *inputs)["params"]
@@ -293,6 +309,7 @@ def _example_args(row: BackendSpec, image: ImageValue) -> tuple[Any, ...]:
         "exists": (whole, "object"),
         "verify_property": (patch, "object", "red"),
         "best_text_match": (patch, ["red", "blue"]),
+        "compute_depth": (patch,),
         "query": (whole, "is there a 7?") if row.monolithic else (patch, "what is this?"),
         "simple_query": (patch, "what is this?"),
         "llm_query": ("is 7 prime?",),
@@ -316,10 +333,11 @@ def measure(row: BackendSpec, data: TrainingData, directory: Path, seed: int) ->
         for leaf in jax.tree.leaves(load_params(m, directory))
     )
     flops = backend.cost(_example_args(row, data.held_out["easy"][0]))
-    accuracies = {
-        level: round(evaluate.accuracy(backend, _items(row, data, level, seed)), 4)
+    figures = {
+        level: evaluate.measure(backend, _items(row, data, level, seed))
         for level in ("easy", "hard")
     }
+    both = {key: (figures["easy"][key] + figures["hard"][key]) / 2 for key in figures["easy"]}
     return {
         "function": row.function,
         "name": row.name,
@@ -327,9 +345,15 @@ def measure(row: BackendSpec, data: TrainingData, directory: Path, seed: int) ->
         "params": params,
         "flops": flops,
         "monolithic": row.monolithic,
-        "easy": accuracies["easy"],
-        "hard": accuracies["hard"],
+        "easy": round(figures["easy"]["accuracy"], 4),
+        "hard": round(figures["hard"]["accuracy"], 4),
+        "ece": round(both["ece"], 4),
+        "false_positive": _rounded(both["false_positive"]),
     }
+
+
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
 
 
 def bench_report(row: BackendSpec, directory: Path, seed: int, scale: float = 1.0) -> dict:
