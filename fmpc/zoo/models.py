@@ -190,6 +190,23 @@ def _box_colour(
     return jnp.concatenate([mean, peak], axis=-1)
 
 
+class _CrossBlock(nn.Module):
+    """Pre-norm decoder block: self-attention over the question, attention to the regions,
+    then an MLP."""
+
+    dim: int
+    heads: int
+
+    @nn.compact
+    def __call__(self, x: jnp.ndarray, memory: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+        attend = nn.MultiHeadDotProductAttention(num_heads=self.heads)
+        x = x + attend(nn.LayerNorm()(x), mask=mask[:, None, None, :])
+        read = nn.MultiHeadDotProductAttention(num_heads=self.heads)
+        x = x + read(nn.LayerNorm()(x), nn.LayerNorm()(memory))
+        h = nn.gelu(nn.Dense(4 * self.dim)(nn.LayerNorm()(x)))
+        return x + nn.Dense(self.dim)(h)
+
+
 class MonolithicVQA(nn.Module):
     """Whole image ``(B, 64, 64, 3)`` and question tokens ``(B * repeat, L)`` -> answer logits.
 
@@ -197,10 +214,11 @@ class MonolithicVQA(nn.Module):
     ``Detector`` with the largest detector's sizes, whose weights are that detector's and stay
     frozen, like a VLM's pretrained image encoder) proposes ``regions`` region vectors
     (``region_features``: the most object-like cells with their features, decoded boxes and
-    colours); a pre-norm transformer over ``[answer token, regions, question words]`` reads the
-    answer off the first token. ``repeat``: each image is asked ``repeat`` consecutive
-    questions (training reads each scene once for several questions). ``tower``: the tower's
-    outputs, when computed beforehand (training; the tower's parameters are then not needed).
+    colours); ``encoder`` transformer blocks relate the regions to each other; ``layers``
+    decoder blocks read ``[answer token, question words]`` against them, and the answer comes
+    off the first token. ``repeat``: each image is asked ``repeat`` consecutive questions (the
+    scene is encoded once for all of them). ``tower``: the tower's outputs, when computed
+    beforehand (training; the tower's parameters are then not needed).
     """
 
     vocab: int
@@ -210,7 +228,8 @@ class MonolithicVQA(nn.Module):
     head: int = 128
     regions: int = 10
     dim: int = 128
-    layers: int = 4
+    encoder: int = 2
+    layers: int = 2
     heads: int = 4
     max_len: int = 24
 
@@ -225,15 +244,17 @@ class MonolithicVQA(nn.Module):
         if tower is None:
             vision = Detector(self.widths, self.depth, self.head, features=True, name="tower")
             tower = jax.lax.stop_gradient(vision(pixels))
-        regions = region_features(tower, pixels, self.regions)
-        x = nn.Dense(self.dim)(nn.LayerNorm()(regions))
-        x = jnp.repeat(x, repeat, axis=0)
+        regions = nn.Dense(self.dim)(nn.LayerNorm()(region_features(tower, pixels, self.regions)))
+        everywhere = jnp.ones(regions.shape[:2], bool)
+        for _ in range(self.encoder):
+            regions = _Block(self.dim, self.heads)(regions, everywhere)
+        regions = jnp.repeat(regions, repeat, axis=0)
         words = nn.Embed(self.vocab, self.dim)(tokens)
         words = words + self.param("words", nn.initializers.normal(0.02), (self.max_len, self.dim))
         first = self.param("answer", nn.initializers.normal(0.02), (1, 1, self.dim))
         first = jnp.broadcast_to(first, (tokens.shape[0], 1, self.dim))
-        x = jnp.concatenate([first, x, words], axis=1)
-        mask = jnp.concatenate([jnp.ones(x.shape[:2], bool)[:, : 1 + self.regions], tokens > 0], 1)
+        x = jnp.concatenate([first, words], axis=1)
+        mask = jnp.concatenate([jnp.ones((tokens.shape[0], 1), bool), tokens > 0], axis=1)
         for _ in range(self.layers):
-            x = _Block(self.dim, self.heads)(x, mask)
+            x = _CrossBlock(self.dim, self.heads)(x, regions, mask)
         return nn.Dense(self.n_answers)(nn.LayerNorm()(x[:, 0]))

@@ -255,10 +255,20 @@ _FAMILY: Mapping[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
 }
 
 
+CURVE_POINTS = 4
+"""Held-out measurements along the monolithic model's training (its learning curve)."""
+
+
 def train_model(
-    model: ModelSpec, data: TrainingData, seed: int, progress: Progress | None = None
+    model: ModelSpec,
+    data: TrainingData,
+    seed: int,
+    progress: Progress | None = None,
+    curve: list[dict[str, Any]] | None = None,
 ) -> tuple[Any, float]:
-    """Train ``model`` from ``seed``; returns its parameters and final training loss."""
+    """Train ``model`` from ``seed``; returns its parameters and final training loss. For the
+    monolithic model, ``curve`` receives ``CURVE_POINTS`` held-out measurements along the way
+    (``learning_curve_point``)."""
     make_data_fn, make_loss = _FAMILY[model.family]
     arrays = make_data_fn(data, model)
     vqa = model.family == "vqa"
@@ -273,6 +283,12 @@ def train_model(
     task = None
     if progress is not None:
         task = progress.add_task(model.name, total=model.steps, model=model.name)
+    callback = None
+    if vqa and curve is not None:
+
+        def callback(step: int, trained: Any) -> None:
+            curve.append(learning_curve_point(model, data, seed, step, trained))
+
     params, loss = fit(
         make_loss(module),
         params,
@@ -283,10 +299,51 @@ def train_model(
         seed=seed,
         progress=progress,
         task=task,
+        every=max(model.steps // CURVE_POINTS, 1),
+        callback=callback,
     )
     if vqa:
         params = {**params, "tower": tower_params(data.weights)}
     return params, loss
+
+
+def learning_curve_point(
+    model: ModelSpec, data: TrainingData, seed: int, step: int, params: Any
+) -> dict[str, Any]:
+    """The monolithic model after ``step`` training steps on a small held-out report, with an
+    estimate of the training compute spent so far: 3 x (forward and backward) the FLOPs of its
+    trained part per question (the frozen tower's are left out: its outputs are computed once
+    per scene), times the questions seen."""
+    row = next(r for r in backend_specs() if r.monolithic)
+    weights = {model.name: {**params, "tower": tower_params(data.weights)}}
+    backend = build_backend(row, data.weights, params=weights)
+
+    def answer(items: Sequence[tuple[ImageValue, str]]) -> list[str | None]:
+        out: list[str | None] = []
+        for start in range(0, len(items), evaluate.BATCH):
+            results = backend(list(items[start : start + evaluate.BATCH]))
+            out += [r.output if r.ok else None for r in results]
+        return out
+
+    example = data.held_out["easy"][0]
+    per_question = backend.cost((example, "is there a 7?")) - tower_flops(data.weights)
+    flops = 3.0 * step * model.batch_size * QUESTIONS_PER_SCENE * per_question
+    figures = report(answer, seed, 100, 4)
+    return {
+        "steps": step,
+        "train_flops": flops,
+        "grammar": figures["overall"],
+        **{task: figures["per_task"][task] for task in ("binary", "open")},
+    }
+
+
+def tower_flops(directory: Path) -> float:
+    """Forward FLOPs of the frozen vision tower on one image (precomputed, not trained)."""
+    module = Detector(**family("detector")[-1].config, features=True)
+    params = tower_params(directory)
+    compiled = jax.jit(lambda p, x: module.apply({"params": p}, x))
+    analysis = compiled.lower(params, np.zeros((1, 64, 64, 3), np.float32)).cost_analysis()
+    return float((analysis or {}).get("flops", 0.0))
 
 
 _INPUTS: Mapping[str, tuple[str, ...]] = {
@@ -406,13 +463,15 @@ def train(
         for model in models:
             begin = time.perf_counter()
             scaled = _scaled(model, scale)
-            params, loss = train_model(scaled, data, seed, progress)
+            curve: list[dict[str, Any]] = []
+            params, loss = train_model(scaled, data, seed, progress, curve)
             save_params(model.name, params, directory)
             manifest["models"][model.name] = {
                 "family": model.family,
                 "final_loss": round(loss, 4),
                 "train_seconds": round(time.perf_counter() - begin, 1),
                 "steps": scaled.steps,
+                **({"curve": curve} if curve else {}),
             }
     names = {m.name for m in models}
     rows = [r for r in manifest["backends"] if not names & set(r.get("models", ()))]

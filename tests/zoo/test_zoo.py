@@ -26,6 +26,7 @@ FUNCTIONS = (
     "exists",
     "verify_property",
     "best_text_match",
+    "compute_depth",
     "query",
     "simple_query",
     "llm_query",
@@ -104,6 +105,7 @@ def test_compiled_flops_grow_with_size_and_outputs_have_their_shapes() -> None:
         "category": (2, 13),
         "color": (2, 8),
         "size": (2, 2),
+        "side": (2, 2),
     }
 
 
@@ -126,6 +128,16 @@ def test_largest_models_beat_chance_on_easy_scenes(backends, images) -> None:
     answers = [r.output for r in backends["verify_property"][-1](calls)]
     truth = [true_verify(*call) for call in calls]
     assert np.mean(np.equal(answers, truth)) >= 0.8
+
+
+def test_depth_is_read_off_the_object_with_a_confidence(backends, images) -> None:
+    from fmpc.worlds.perception import compute_depth
+
+    patches = [PatchValue(im, *o.box) for im in images for o in im.scene.objects]
+    results = backends["compute_depth"][-1]([(p,) for p in patches])
+    assert all(r.ok and isinstance(r.output, float) and 0 <= r.confidence <= 1 for r in results)
+    errors = [abs(r.output - compute_depth(p)) / compute_depth(p) for r, p in zip(results, patches)]
+    assert np.median(errors) < 0.1
 
 
 def test_llm_query_answers_number_facts(backends) -> None:
