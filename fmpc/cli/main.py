@@ -12,12 +12,14 @@ from collections.abc import Sequence
 
 from fmpc.cli.backends import add_backends_command
 from fmpc.cli.bench import add_bench_command
+from fmpc.cli.build import add_build_command
 from fmpc.cli.check import add_check_command
 from fmpc.cli.common import UsageError
 from fmpc.cli.compile import add_compile_command
 from fmpc.cli.demo import add_demo_command
 from fmpc.cli.opt import add_opt_command
 from fmpc.cli.run import add_run_command
+from fmpc.cli.serve import add_serve_command
 from fmpc.cli.zoo import add_zoo_command
 
 
@@ -25,9 +27,22 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from fmpc.cli.opt import USER_ERRORS
     from fmpc.frontend import CompileError
     from fmpc.ir import ParseError, VerifyError
+    from fmpc.policies.base import PolicyError
+    from fmpc.runtime.config import ConfigError
+    from fmpc.runtime.executor import RoutingError
     from fmpc.runtime.registry import PluginError
 
-    return (UsageError, CompileError, ParseError, VerifyError, PluginError, *USER_ERRORS)
+    return (
+        UsageError,
+        CompileError,
+        ParseError,
+        VerifyError,
+        PluginError,
+        ConfigError,
+        PolicyError,
+        RoutingError,
+        *USER_ERRORS,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_command(sub)
     add_backends_command(sub)
     add_run_command(sub)
+    add_build_command(sub)
+    add_serve_command(sub)
     add_opt_command(sub)
     add_zoo_command(sub)
     add_bench_command(sub)

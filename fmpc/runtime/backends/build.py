@@ -84,6 +84,20 @@ def jax_factory(function: str, spec: JaxSpec) -> Backend:
     return backend
 
 
+def jax_io(function: str, spec: JaxSpec) -> tuple[Any, Any] | None:
+    """The ``(preprocess, postprocess)`` of ``spec.io(**options)``, or ``None`` without ``io``."""
+    if spec.io is None:
+        return None
+    try:
+        io = import_target(spec.io)
+    except FactoryError as exc:
+        raise FactoryError("io", str(exc)) from None
+    parts = io(**spec.options)
+    if not (isinstance(parts, tuple) and len(parts) == 2):
+        raise FactoryError("io", f"{spec.io!r} must return (preprocess, postprocess)")
+    return parts
+
+
 def callable_factory(function: str, spec: CallableSpec) -> Backend:
     """A ``CallableBackend`` of the function at ``spec.target``."""
     from fmpc.runtime.backends.callable import CallableBackend
@@ -133,7 +147,7 @@ def http_factory(function: str, spec: HttpSpec) -> Backend:
 
 BUILTIN_BACKEND_TYPES = BackendTypes(
     entries={
-        "jax": BackendType("jax", JaxSpec, jax_factory),
+        "jax": BackendType("jax", JaxSpec, jax_factory, io=jax_io),
         "http": BackendType("http", HttpSpec, http_factory),
         "callable": BackendType("callable", CallableSpec, callable_factory),
     }
