@@ -25,17 +25,26 @@ def add_backends_command(subparsers: Any) -> None:
         description="Validate a backend config file (YAML) and print its backends.",
     )
     check.add_argument("config", help="the backend config file (YAML)")
+    check.add_argument(
+        "--no-resolve",
+        action="store_true",
+        help="only validate the file: do not import targets or build the entries",
+    )
     check.set_defaults(handler=run_backends_check)
 
 
 def run_backends_check(args: argparse.Namespace, console: Console | None = None) -> int:
-    """Validate ``args.config``; print a summary (0) or every problem found (1)."""
+    """Validate ``args.config`` and resolve its entries (``check_backends``: targets import,
+    factories accept their entries); print a summary (0) or every problem found (1)."""
     from fmpc.library import DEFAULT_LIBRARY
+    from fmpc.runtime.backends.build import check_backends
     from fmpc.runtime.config import ConfigError, load_config
 
     console = console or Console()
     try:
         config = load_config(args.config, library=DEFAULT_LIBRARY)
+        if not getattr(args, "no_resolve", False):
+            check_backends(config)
     except ConfigError as exc:
         for line in str(exc).splitlines():
             console.print(line, markup=False, highlight=False, soft_wrap=True)

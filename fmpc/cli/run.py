@@ -3,27 +3,32 @@
 ::
 
     fmpc run PROGRAM (--world digits --n N [--seed S] | --inputs DIR_OR_JSONL) --policy POLICY
-             [--backends CONFIG.yaml | --backends perfect] [--window K] [--json]
+             [--backends CONFIG.yaml | --backends perfect] [-p PIPELINE] [--window K] [--json]
+             [--output ANSWERS.jsonl]
 
-``PROGRAM`` is a Python program (``.py``), or a compiled one: IR text (``.fmp``) or IR JSON
-(``.json``). With ``--world`` the inputs are scenes of the embedded world, each labelled with the
+``PROGRAM`` is a Python program (``.py``, compiled with the default pipeline unless ``-p``, so
+its site ids are those of ``fmpc compile`` and ``fmpc build``), a compiled one: IR text
+(``.fmp``) or IR JSON (``.json``), or an artifact of ``fmpc build`` (its backends, and its policy
+with its learned state unless ``--policy`` names another). With ``--world`` the inputs are scenes of the embedded world, each labelled with the
 program's answer under perfect perception; with ``--inputs`` they are the PNG/JPEG images of a
 directory or the lines of a JSONL file (``{"image": PATH, "label": ...}``). Backends: the model
 zoo by default, a YAML config with ``--backends``, or perfect perception (cost 0, for checking a
 program) with ``--backends perfect``. A progress bar goes to stderr; with ``--json`` the last
-line on stdout is one JSON object summarising the run (see ``RunSummary.to_json``).
+line on stdout is one JSON object summarising the run (see ``RunSummary.to_json``); with
+``--output`` every input's answer, cost and backends go to a JSONL file, one line per input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -48,6 +53,7 @@ def _setup_errors() -> tuple[type[BaseException], ...]:
     """What ``fmpc run`` reports as a message and exit status 1."""
     from fmpc.frontend import CompileError
     from fmpc.ir import ParseError, VerifyError
+    from fmpc.passes.base import PassError
     from fmpc.policies.base import PolicyError
     from fmpc.runtime.config import ConfigError
     from fmpc.runtime.executor import RoutingError
@@ -64,6 +70,7 @@ def _setup_errors() -> tuple[type[BaseException], ...]:
         RoutingError,
         InputError,
         PluginError,
+        PassError,
     )
 
 
@@ -76,7 +83,9 @@ def add_run_command(subparsers: Any) -> None:
         description="Stream inputs through a program with a policy choosing a backend at every "
         "call site; report accuracy, F1 and cost.",
     )
-    parser.add_argument("program", help="a program (.py), or a compiled one (.fmp IR text, .json)")
+    parser.add_argument(
+        "program", help="a program (.py), a compiled one (.fmp, .json) or an artifact (.fmpa)"
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--world", metavar="WORLD", help="scenes of the embedded world: digits")
     source.add_argument(
@@ -88,10 +97,19 @@ def add_run_command(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--policy",
-        required=True,
-        help="static:smallest, static:largest, static:<backend>, random, ...",
+        help="static:smallest, static:largest, static:<backend>, random, ... (an artifact's own "
+        "by default)",
     )
     parser.add_argument("--backends", metavar="CONFIG.yaml", help="backend config, or 'perfect'")
+    parser.add_argument(
+        "-p",
+        "--pipeline",
+        default=None,
+        help="passes for a .py program (default: the default pipeline; '' runs none)",
+    )
+    parser.add_argument(
+        "--output", metavar="ANSWERS.jsonl", help="write one JSON line per input: id, answer, ..."
+    )
     parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
     parser.add_argument("--lam", type=float, help="cost weight of learned policies (default 0.05)")
     parser.add_argument(
@@ -162,14 +180,14 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
     from fmpc.policies.base import policy_from_spec
     from fmpc.runtime.cache import ExecutionCache
     from fmpc.runtime.executor import Executor
-    from fmpc.runtime.inputs import open_inputs, world_inputs
 
     _check_arguments(args)
-    module = load_program(args.program)
-    if args.world is not None:
-        source = world_inputs(module, args.n, world=args.world, seed=args.seed)
-    else:
-        source = open_inputs(args.inputs)
+    if is_artifact(args.program):
+        return _set_up_artifact(args)
+    if args.policy is None:
+        raise RunSetupError("--policy is needed (only an artifact brings its own)")
+    module = load_program(args.program, getattr(args, "pipeline", None))
+    source = _inputs(module, args)
     table, costs = make_backends(args.backends)
     try:
         policy = policy_from_spec(args.policy, **policy_options(args))
@@ -180,6 +198,50 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
         executor = Executor(module, table, policy, cache=cache, costs=costs)
     except BaseException:
         table.close()
+        raise
+    return executor, source
+
+
+def _inputs(module: Module, args: argparse.Namespace) -> InputSource:
+    from fmpc.runtime.inputs import open_inputs, world_inputs
+
+    if args.world is not None:
+        return world_inputs(module, args.n, world=args.world, seed=args.seed)
+    return open_inputs(args.inputs)
+
+
+def is_artifact(path: str) -> bool:
+    """Whether ``path`` is an artifact of ``fmpc build`` (a directory with a manifest)."""
+    from fmpc.deploy.artifact import MANIFEST
+
+    return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
+
+
+def _set_up_artifact(args: argparse.Namespace) -> tuple[Executor, InputSource]:
+    """The executor of an artifact: its program, backends and costs, and its policy with its
+    learned state (or the ``--policy`` given, fresh)."""
+    from fmpc.deploy.artifact import ArtifactError, open_artifact
+    from fmpc.deploy.loading import load_parts
+    from fmpc.policies.base import policy_from_spec
+    from fmpc.runtime.cache import ExecutionCache
+    from fmpc.runtime.executor import Executor
+
+    if args.backends is not None or getattr(args, "pipeline", None) is not None:
+        raise RunSetupError(f"{args.program}: an artifact brings its backends and pipeline")
+    try:
+        parts = load_parts(open_artifact(args.program))
+    except ArtifactError as exc:
+        raise RunSetupError(str(exc)) from None
+    try:
+        policy = parts.policy
+        if args.policy is not None:
+            policy = policy_from_spec(args.policy, **policy_options(args))
+        source = _inputs(parts.module, args)
+        executor = Executor(
+            parts.module, parts.table, policy, cache=ExecutionCache(), costs=parts.costs
+        )
+    except BaseException:
+        parts.table.close()
         raise
     return executor, source
 
@@ -205,16 +267,28 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
 
-def load_program(path: str) -> Module:
-    """The verified module of ``path``: a Python program, IR text (``.fmp``) or IR JSON."""
+def load_program(path: str, pipeline: str | None = None) -> Module:
+    """The verified module of ``path``: a Python program, compiled with ``pipeline`` (default:
+    the default pipeline), or IR text (``.fmp``) or IR JSON as compiled (``pipeline`` runs on
+    them when given)."""
     from fmpc.frontend import compile_file
-    from fmpc.ir import from_json, parse, verify
+    from fmpc.passes import DEFAULT_PIPELINE, PassManager
 
     file = Path(path)
     if not file.is_file():
         raise RunSetupError(f"{path}: no such file" if not file.exists() else f"{path}: not a file")
     if file.suffix == ".py":
-        return compile_file(file)
+        return PassManager(DEFAULT_PIPELINE if pipeline is None else pipeline).run(
+            compile_file(file)
+        )
+    module = _read_compiled(file)
+    return module if pipeline is None else PassManager(pipeline).run(module)
+
+
+def _read_compiled(file: Path) -> Module:
+    from fmpc.ir import from_json, parse, verify
+
+    path = str(file)
     text = _read(file)
     if file.suffix == ".json":
         try:
@@ -280,6 +354,8 @@ class RunSummary:
         self.errors: list[tuple[str, str]] = []
         self.chosen: dict[int, Counter[str]] = {}
         self.calls: Counter[int] = Counter()
+        self.failures: Counter[str] = Counter()
+        self.fallbacks: Counter[str] = Counter()
         self.wall_s = 0.0
         self.policy_report: dict[str, Any] = {"policy_updates": 0}
 
@@ -299,6 +375,10 @@ class RunSummary:
             self.calls[call.site] += 1
             if call.via == "policy":
                 self.chosen.setdefault(call.site, Counter())[call.backend] += 1
+            if call.error is not None:
+                self.failures[f"{call.fn}/{call.backend}"] += 1
+            if call.via == "fallback":
+                self.fallbacks[f"{call.fn}/{call.fell_back_from}->{call.backend}"] += 1
         if step.feedback is not None:
             self._score(result.answer, step.feedback.label, step.feedback.correct)
 
@@ -323,7 +403,8 @@ class RunSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The summary: accuracy, f1, mean_cost, inputs_seen, decision_overhead_ms, errors,
-        backend_counts (per site, how often the policy chose each backend) and more."""
+        backend_counts (per site, how often the policy chose each backend), backend_failures
+        (per ``function/backend``), fallbacks (per ``function/failed->fallback``) and more."""
         denominator = 2 * self.tp + self.fp + self.fn
         return {
             "program": self.program,
@@ -341,6 +422,8 @@ class RunSummary:
                 for site, counts in sorted(self.chosen.items())
             },
             "calls_per_site": {str(site): n for site, n in sorted(self.calls.items())},
+            "backend_failures": dict(sorted(self.failures.items())),
+            "fallbacks": dict(sorted(self.fallbacks.items())),
             "wall_s": round(self.wall_s, 3),
             **self.policy_report,
         }
@@ -382,7 +465,7 @@ def _stream(
         TimeElapsedColumn(),
         TextColumn("{task.fields[status]}"),
     )
-    with Progress(*columns, console=err, transient=False) as progress:
+    with _answers_file(args) as answers, Progress(*columns, console=err) as progress:
         task = progress.add_task(
             f"{Path(args.program).name} · {executor.policy.name}",
             total=len(source),
@@ -392,6 +475,8 @@ def _stream(
         items = itertools.islice(source, resumed, None)
         for step in run_stream(executor, items, window=args.window):
             summary.add(step)
+            if answers is not None:
+                answers.write(json.dumps(answer_line(step), default=_json_default) + "\n")
             if directory is not None and (summary.seen - resumed) % window == 0:
                 save_policy(executor.policy, directory, inputs_seen=summary.seen)
             _show_error(step, summary, progress)
@@ -402,6 +487,41 @@ def _stream(
     report = getattr(executor.policy, "report", None)
     summary.policy_report.update(report() if report is not None else {})
     return summary
+
+
+@contextlib.contextmanager
+def _answers_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
+    """The ``--output`` file, open for writing (``None`` without ``--output``)."""
+    path = getattr(args, "output", None)
+    if path is None:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            stream = stack.enter_context(Path(path).open("w", encoding="utf-8"))
+        except OSError as exc:
+            raise RunSetupError(f"--output {path}: cannot write ({exc.strerror})") from None
+        yield stream
+
+
+def answer_line(step: StreamStep) -> dict[str, Any]:
+    """One ``--output`` line: the input's id, answer, cost, backends called per site (in
+    order), error, and with a label the label and whether the answer was correct."""
+    from fmpc.deploy.program import jsonable
+
+    result = step.result
+    line: dict[str, Any] = {"id": step.item.input_id}
+    if result is None:
+        return {**line, "answer": None, "cost": 0.0, "backends": {}, "error": step.item.error}
+    backends: dict[str, list[str]] = {}
+    for call in result.trace.calls:
+        backends.setdefault(str(call.site), []).append(call.backend)
+    line.update(
+        answer=jsonable(result.answer), cost=result.cost, backends=backends, error=result.error
+    )
+    if step.feedback is not None:
+        line.update(label=jsonable(step.feedback.label), correct=step.feedback.correct)
+    return line
 
 
 def _show_error(step: StreamStep, summary: RunSummary, progress: Progress) -> None:
@@ -455,6 +575,14 @@ def _report(summary: RunSummary, args: argparse.Namespace, console: Console) -> 
     for site, chosen in data["backend_counts"].items():
         counts.add_row(site, ", ".join(f"{name}: {n}" for name, n in chosen.items()))
     console.print(counts)
+    for key, title in (("backend_failures", "failed backend calls"), ("fallbacks", "fallbacks")):
+        if data[key]:
+            console.print(
+                f"{title}: " + ", ".join(f"{name}: {n}" for name, n in data[key].items()),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _show(value: Any) -> str:

@@ -109,7 +109,7 @@ class Answer:
         return {
             "input_id": self.input_id,
             "trace_id": self.trace_id,
-            "answer": _jsonable(self.value),
+            "answer": jsonable(self.value),
             "cost": self.cost,
             "latency_ms": round(1000 * self.latency_s, 3),
             "error": self.error,
@@ -448,8 +448,9 @@ def _uses(trace: Trace) -> tuple[SiteUse, ...]:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    """An answer as JSON data: patches as their boxes, lists item by item."""
+def jsonable(value: Any) -> Any:
+    """An answer as JSON data: patches as ``{"box": [left, lower, right, upper]}``, images as
+    their id, lists item by item, numpy scalars as numbers."""
     from fmpc.semantics.values import ImageValue, PatchValue
 
     if isinstance(value, PatchValue):
@@ -457,7 +458,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, ImageValue):
         return {"image": value.id}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value

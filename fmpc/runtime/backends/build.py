@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fmpc.library import Library
-from fmpc.runtime.backends.base import Backend
+from fmpc.runtime.backends.base import Backend, NamedBackend
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.config import (
     BackendConfig,
@@ -208,6 +208,36 @@ def build_backends(
         if spec.fallback is not None
     }
     return BackendTable(backends, fallbacks)
+
+
+def check_backends(config: BackendConfig, *, types: BackendTypes | None = None) -> None:
+    """Resolve every entry of ``config`` as far as it can be without loading a model: a
+    ``jax`` entry's ``target`` (and ``io``) must import as callables; every other entry is
+    built by its type's factory and closed at once (a ``callable`` target imports, an ``http``
+    entry's API key variable is set, a zoo model exists; nothing is called or connected).
+    Raises ``ConfigError`` listing each entry that does not resolve, by key path."""
+    known = backend_types() if types is None else types
+    build_backends(config, {"jax": _resolve_jax}, types=known).close()
+
+
+class _Resolved(NamedBackend):
+    """What ``check_backends`` puts in place of a jax backend whose target resolved."""
+
+    def cost(self, args: Any) -> float:
+        return 0.0
+
+    def __call__(self, batch: Any) -> list[Any]:
+        raise NotImplementedError("a resolved entry is not a backend")
+
+
+def _resolve_jax(function: str, spec: JaxSpec) -> Backend:
+    import_target(spec.target)
+    if spec.io is not None:
+        try:
+            import_target(spec.io)
+        except FactoryError as exc:
+            raise FactoryError("io", str(exc)) from None
+    return _Resolved(spec.name, function)
 
 
 def load_backends(
