@@ -125,6 +125,14 @@ class Learner:
                     self._cond.notify_all()
 
     def _work(self, checkpoint: bool) -> None:
+        if checkpoint and self._checkpoint is not None:  # first: it bounds what a crash loses
+            try:
+                self._checkpoint()
+            except Exception as exc:  # the next checkpoint may work; the failure is visible
+                self._failed(f"checkpoint failed: {type(exc).__name__}: {exc}")
+            else:
+                with self._cond:
+                    self._checkpoints += 1
         if self.learns and self.policy.update_due():  # type: ignore[attr-defined]
             start = time.perf_counter()
             try:
@@ -137,14 +145,6 @@ class Learner:
                 with self._cond:
                     self._updates += int(bool(trained))
                     self._update_seconds += time.perf_counter() - start
-        if checkpoint and self._checkpoint is not None:
-            try:
-                self._checkpoint()
-            except Exception as exc:  # the next checkpoint may work; the failure is visible
-                self._failed(f"checkpoint failed: {type(exc).__name__}: {exc}")
-            else:
-                with self._cond:
-                    self._checkpoints += 1
 
     def _failed(self, message: str) -> None:
         with self._cond:

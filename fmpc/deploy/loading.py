@@ -115,8 +115,8 @@ def _table(
     use_compiled = use_compiled and compiled_for == environment()
     known = types if types is not None else backend_types()
     exported = {(e.function, e.name): e for e in artifact.exported}
-    rest = {
-        f: [s for s in specs if (f, s.name) not in exported]
+    rest = {  # fallbacks may name exported backends: the whole table sets them below
+        f: [s.model_copy(update={"fallback": None}) for s in specs if (f, s.name) not in exported]
         for f, specs in config.functions.items()
     }
     rest_config = config.model_copy(update={"functions": {f: s for f, s in rest.items() if s}})

@@ -15,6 +15,7 @@ and their latency by endpoint and status. Metric names (all prefixed ``fmpc_``):
 | ``batches_total``, ``batch_items_total`` | backend | micro-batches sent and items they held |
 | ``policy_updates_total``, ``policy_update_seconds_total`` | | background training |
 | ``learner_failures_total``, ``checkpoints_total`` | | failed updates/checkpoints, checkpoints saved |
+| ``policy_inputs_learned``, ``state_step`` | | inputs learned from (across restarts), saved state's step (gauges) |
 | ``feedback_total``, ``feedback_malformed_total`` | | feedback learned from, malformed labels |
 | ``feedback_pending`` | | answers awaiting feedback (gauge) |
 | ``feedback_dropped_total`` | | answers dropped (too old, store full) before their feedback |
@@ -106,6 +107,14 @@ def _learning_families(stats: dict[str, Any]) -> Iterator[Metric]:
         "learner_failures", "failed updates or checkpoints", [], [([], learner["failures"])]
     )
     yield _counter("checkpoints", "checkpoints saved", [], [([], learner["checkpoints"])])
+    learned = GaugeMetricFamily(
+        "fmpc_policy_inputs_learned", "inputs the policy learned from, across restarts"
+    )
+    learned.add_metric([], float(stats["policy"].get("inputs_learned", 0)))
+    yield learned
+    step = GaugeMetricFamily("fmpc_state_step", "the step of the last saved learned state")
+    step.add_metric([], float(stats["state_step"]))
+    yield step
 
 
 def _feedback_families(stats: dict[str, Any]) -> Iterator[Metric]:
