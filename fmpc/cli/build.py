@@ -49,9 +49,10 @@ def add_build_command(subparsers: Any) -> None:
 
 def cmd_build(args: argparse.Namespace, console: Console | None = None) -> int:
     """``fmpc build``: write the artifact and print what it holds; 0 (1 on a user error)."""
-    from fmpc.cli.common import UsageError
+    from fmpc.cli.common import UsageError, use_compilation_cache
     from fmpc.deploy.artifact import ArtifactError, open_artifact
     from fmpc.deploy.build import compile_parts, write_artifact
+    from fmpc.deploy.program import ServeOptions, load
 
     console = console or Console()
     start = time.perf_counter()
@@ -84,6 +85,8 @@ def cmd_build(args: argparse.Namespace, console: Console | None = None) -> int:
             parts.table.close()
     except ArtifactError as exc:
         raise UsageError(str(exc)) from None
+    use_compilation_cache(path)
+    load(path, ServeOptions(learn=False)).close(save=False)  # fills the compilation cache
     artifact = open_artifact(path)
     _summary(console, artifact, time.perf_counter() - start)
     return 0

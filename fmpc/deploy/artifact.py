@@ -298,11 +298,10 @@ def save_state(artifact: Artifact, policy: Policy, step: int) -> Artifact:
 def restore_state(artifact: Artifact, policy: Policy) -> int:
     """Restore the learned state the manifest names into ``policy`` (bound to the program);
     returns its step (0 without state)."""
-    from fmpc.policies.checkpoint import CheckpointError, restore_policy
-
     step = artifact.state_step
     if step is None:
         return 0
+    from fmpc.policies.checkpoint import CheckpointError, restore_policy
     try:
         return restore_policy(policy, artifact.path / STATE, step=step)
     except CheckpointError as exc:

@@ -293,23 +293,27 @@ class Program:
     # ------------------------------------------------------------ warm-up
 
     def warm_up(self) -> float:
-        """Compile every exported computation (in parallel), then answer a blank image to
-        compile the policy's and the other backends' first calls; returns the seconds taken."""
+        """Compile every exported computation and answer a blank image (compiling the policy's
+        decisions and the other backends' first calls), all at once in a thread pool; returns
+        the seconds taken."""
+        import os
+
         start = time.perf_counter()
         warmers = [getattr(b, "warm_all", None) for bs in self.parts.table.values() for b in bs]
         jobs = [w for w in warmers if callable(w)]
-        if jobs:
-            import os
+        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+            futures = [pool.submit(job) for job in [self._answer_blank, *jobs]]
+            for future in futures:
+                future.result()
+        self.warmup_s = time.perf_counter() - start
+        self._ready = True
+        return self.warmup_s
 
-            with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-                list(pool.map(lambda warm: warm(), jobs))
+    def _answer_blank(self) -> None:
         height, width = self.parts.image_shape
         blank = np.full((height, width, 3), 0.5, np.float32)
         with self.batcher.answering():
             self.executor.run(to_image(blank, WARMUP_ID, max_pixels=self.options.max_image_pixels))
-        self.warmup_s = time.perf_counter() - start
-        self._ready = True
-        return self.warmup_s
 
     # ------------------------------------------------------------ figures
 

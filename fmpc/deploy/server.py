@@ -25,7 +25,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,11 +33,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fmpc.deploy.feedback import DuplicateInputError, FeedbackError
 from fmpc.deploy.images import ImageError
 from fmpc.deploy.labels import LabelError
-from fmpc.deploy.metrics import registry_for
+from fmpc.deploy.metrics import HttpMetrics, registry_for
 from fmpc.deploy.program import Program
 
 LOG = logging.getLogger("fmpc.serve")
@@ -130,21 +131,7 @@ def create_app(loader: Callable[[], Program]) -> FastAPI:
 
     app = FastAPI(title="fmpc", lifespan=lifespan)
     app.state.served = served
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # a bug: logged with its traceback, answered without one
-            LOG.exception("error serving %s", request.url.path)
-            response = _error(500, "internal error (logged by the server)")
-        path = request.url.path
-        endpoint = path if path in _ENDPOINTS else "other"
-        http_metrics.observe(endpoint, response.status_code, time.perf_counter() - start)
-        return response
+    app.add_middleware(Measured, metrics=http_metrics)
 
     @app.exception_handler(HttpProblem)
     async def problem(request: Request, exc: HttpProblem) -> JSONResponse:
@@ -199,6 +186,40 @@ def create_app(loader: Callable[[], Program]) -> FastAPI:
         return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class Measured:
+    """ASGI middleware counting every HTTP request by endpoint and status, with its latency;
+    an exception escaping the app (a bug) is logged with its traceback and answered with a 500
+    that has none."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = int(message["status"]), True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:  # a bug: logged with its traceback, answered without one
+            LOG.exception("error serving %s", scope.get("path"))
+            if not started:
+                await _error(500, "internal error (logged by the server)")(scope, receive, send)
+        path = scope.get("path", "")
+        endpoint = path if path in _ENDPOINTS else "other"
+        self.metrics.observe(endpoint, status, time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------- request bodies

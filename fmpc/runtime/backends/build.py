@@ -191,7 +191,9 @@ def build_backends(
     Raises ``ConfigError`` listing every entry that could not be built, by key path.
     """
     known = backend_types() if types is None else types
-    table = {**{name: t.factory for name, t in known.items()}, **(factories or {})}
+    named = {spec.type for specs in config.functions.values() for spec in specs}
+    table = {name: known[name].factory for name in named if name in known}  # loads only these
+    table.update(factories or {})
     backends: dict[str, tuple[Backend, ...]] = {}
     issues: list[ConfigIssue] = []
     for function, specs in config.functions.items():
