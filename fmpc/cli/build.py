@@ -49,7 +49,7 @@ def add_build_command(subparsers: Any) -> None:
 
 def cmd_build(args: argparse.Namespace, console: Console | None = None) -> int:
     """``fmpc build``: write the artifact and print what it holds; 0 (1 on a user error)."""
-    from fmpc.cli.common import UsageError, use_compilation_cache
+    from fmpc.cli.common import UsageError, compilation_cache
     from fmpc.deploy.artifact import ArtifactError, open_artifact
     from fmpc.deploy.build import compile_parts, write_artifact
     from fmpc.deploy.program import ServeOptions, load
@@ -85,8 +85,8 @@ def cmd_build(args: argparse.Namespace, console: Console | None = None) -> int:
             parts.table.close()
     except ArtifactError as exc:
         raise UsageError(str(exc)) from None
-    use_compilation_cache(path)
-    load(path, ServeOptions(learn=False)).close(save=False)  # fills the compilation cache
+    with compilation_cache(path):  # what serving compiles first, compiled once here
+        load(path, ServeOptions(learn=False)).close(save=False)
     artifact = open_artifact(path)
     _summary(console, artifact, time.perf_counter() - start)
     return 0

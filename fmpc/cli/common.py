@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 COMPILATION_CACHE = "xla-cache"
@@ -38,15 +40,24 @@ def write_output(text: str, out: str | None) -> None:
         raise UsageError(f"{out}: cannot write ({exc.strerror})") from None
 
 
-def use_compilation_cache(artifact: str | Path) -> None:
-    """Turn on JAX's persistent compilation cache for this process, in the artifact's
-    ``xla-cache`` directory: what one process compiled (the policy's decisions, its training
-    step) the next one loads instead of compiling again. A cache, not part of the artifact's
-    content: it is not hashed, and a missing or foreign one only costs compile time. Set by the
-    commands, never by the library (it is process-wide)."""
+@contextlib.contextmanager
+def compilation_cache(artifact: str | Path) -> Iterator[None]:
+    """JAX's persistent compilation cache in the artifact's ``xla-cache`` directory while the
+    block runs: what one process compiled (the policy's decisions, its training step) the next
+    one loads instead of compiling again. A cache, not part of the artifact's content: it is not
+    hashed, and a missing or foreign one only costs compile time. JAX's setting is process-wide,
+    so the commands set it around their work and put the previous one back after."""
     import jax
-    from jax.experimental.compilation_cache import compilation_cache
+    from jax.experimental.compilation_cache import compilation_cache as cache
 
-    compilation_cache.reset_cache()  # a process that compiled already decided on no cache
-    jax.config.update("jax_compilation_cache_dir", str(Path(artifact) / COMPILATION_CACHE))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs")
+    before = {name: getattr(jax.config, name) for name in names}
+    cache.reset_cache()  # a process that compiled already decided on no cache
+    jax.config.update(names[0], str(Path(artifact) / COMPILATION_CACHE))
+    jax.config.update(names[1], 0.0)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            jax.config.update(name, value)
+        cache.reset_cache()

@@ -56,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from fmpc.cli.common import UsageError, use_compilation_cache
+    from fmpc.cli.common import UsageError, compilation_cache
     from fmpc.deploy.artifact import ArtifactError, open_artifact
     from fmpc.deploy.program import ServeOptions, load
     from fmpc.deploy.server import create_app
@@ -73,9 +73,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         open_artifact(args.artifact)  # a bad artifact is a message before the server starts
     except (ArtifactError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    use_compilation_cache(args.artifact)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("fmpc").setLevel(args.log_level.upper())
     app = create_app(lambda: _settled(load(args.artifact, options)))
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    with compilation_cache(args.artifact):
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -302,6 +302,7 @@ def restore_state(artifact: Artifact, policy: Policy) -> int:
     if step is None:
         return 0
     from fmpc.policies.checkpoint import CheckpointError, restore_policy
+
     try:
         return restore_policy(policy, artifact.path / STATE, step=step)
     except CheckpointError as exc:

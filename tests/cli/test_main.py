@@ -37,7 +37,18 @@ def test_building_the_parser_loads_no_model_world_or_bench_code() -> None:
 
 def test_every_command_is_registered() -> None:
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(commands) == {"compile", "check", "backends", "run", "opt", "zoo", "bench", "demo"}
+    assert set(commands) == {
+        "compile",
+        "check",
+        "backends",
+        "run",
+        "build",
+        "serve",
+        "opt",
+        "zoo",
+        "bench",
+        "demo",
+    }
 
 
 def test_check_and_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
