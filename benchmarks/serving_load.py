@@ -259,18 +259,9 @@ def main() -> None:
 def show(report: dict[str, Any]) -> None:
     """The results as a table."""
     table = Table(title=f"fmpc serve: {report['program']} (load {report['load_before']})")
-    for column in (
-        "policy",
-        "ready s",
-        "clients",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "p99/p50",
-        "feedback sent",
-        "lost",
-        "updates",
-    ):
+    columns = ("policy", "ready s", "clients", "req/s", "p50 ms", "p90 ms", "p99 ms")
+    columns += ("p99/p50", "MFLOPs/answer", "feedback sent", "lost", "updates")
+    for column in columns:
         table.add_column(column, justify="right")
     for result in report["results"]:
         for run in result["runs"]:
@@ -280,10 +271,12 @@ def show(report: dict[str, Any]) -> None:
                 str(run["clients"]),
                 f"{run['requests_per_s']:.1f}",
                 f"{run['p50_ms']:.1f}",
+                f"{run['p90_ms']:.1f}",
                 f"{run['p99_ms']:.1f}",
                 f"{run['p99_ms'] / run['p50_ms']:.2f}",
+                f"{run['mean_mflops']:.1f}",
                 str(run["feedback_sent"]),
-                str(run["feedback_lost"] + run["refused_or_skipped"]),
+                str(int(run["feedback_lost"] + run["refused_or_skipped"])),
                 str(int(run["policy_updates"])),
             )
     Console(stderr=True, width=160).print(table)

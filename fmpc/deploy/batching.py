@@ -44,6 +44,7 @@ class _Call:
 class _Batch:
     backend: Backend
     deadline: float
+    ready: threading.Condition  # its callers wait on it (on the batcher's lock): only they wake
     calls: list[_Call] = field(default_factory=list)
     items: int = 0
     sealed: bool = False
@@ -60,7 +61,7 @@ class MicroBatcher:
             raise ValueError(f"max_wait must be >= 0, got {max_wait_s}")
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._active = 0
         self._waiting = 0
         self._open: dict[int, _Batch] = {}
@@ -70,19 +71,19 @@ class MicroBatcher:
     @contextmanager
     def answering(self) -> Iterator[None]:
         """Count an answer in flight while the block runs."""
-        with self._cond:
+        with self._lock:
             self._active += 1
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._active -= 1
                 self._seal_if_stuck()
 
     def call(self, backend: Backend, items: Sequence[Args]) -> list[BackendResult]:
         """Serve ``items`` with ``backend``, merged with concurrent calls to it."""
         call = _Call(items)
-        with self._cond:
+        with self._lock:
             batch = self._join(backend, call)
             while not self._mine_to_run(batch) and call.results is None:
                 self._wait(batch)
@@ -94,7 +95,7 @@ class MicroBatcher:
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Per ``function/backend``: ``batches`` sent and ``items`` they held."""
-        with self._cond:
+        with self._lock:
             return {"batches": dict(self._batches), "items": dict(self._items)}
 
     # ------------------------------------------------------------ under the lock
@@ -102,7 +103,9 @@ class MicroBatcher:
     def _join(self, backend: Backend, call: _Call) -> _Batch:
         batch = self._open.get(id(backend))
         if batch is None:
-            batch = _Batch(backend, time.monotonic() + self.max_wait_s)
+            batch = _Batch(
+                backend, time.monotonic() + self.max_wait_s, threading.Condition(self._lock)
+            )
             self._open[id(backend)] = batch
         batch.calls.append(call)
         batch.items += len(call.items)
@@ -120,20 +123,20 @@ class MicroBatcher:
 
     def _wait(self, batch: _Batch) -> None:
         if batch.sealed:
-            self._cond.wait()
+            batch.ready.wait()
             return
         left = batch.deadline - time.monotonic()
         if left <= 0:
             self._seal(batch)
         else:
-            self._cond.wait(left)
+            batch.ready.wait(left)
 
     def _seal(self, batch: _Batch) -> None:
         if not batch.sealed:
             batch.sealed = True
             if self._open.get(id(batch.backend)) is batch:
                 del self._open[id(batch.backend)]
-            self._cond.notify_all()
+            batch.ready.notify_all()
 
     def _seal_if_stuck(self) -> None:
         """When every answer in flight waits on a backend, nobody can join: send them all."""
@@ -145,14 +148,14 @@ class MicroBatcher:
 
     def _run(self, batch: _Batch) -> None:
         results = _merged(batch)
-        with self._cond:
+        with self._lock:
             key = f"{batch.backend.function}/{batch.backend.name}"
             self._batches[key] += 1
             self._items[key] += batch.items
             for call, part in zip(batch.calls, results, strict=True):
                 call.results = part
             self._waiting -= len(batch.calls)
-            self._cond.notify_all()
+            batch.ready.notify_all()
 
 
 def _merged(batch: _Batch) -> list[list[BackendResult]]:
