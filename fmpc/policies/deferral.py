@@ -45,6 +45,7 @@ import numpy as np
 
 from fmpc.policies.base import BasePolicy, PolicyError, register_policy
 from fmpc.policies.deferral_features import (
+    DOUBT,
     FEATURES,
     answer_kind,
     feature_flops,
@@ -81,7 +82,8 @@ class DeferralConfig:
     ``learning_rate``: Adam steps per update on the whole buffer; ``prior``: strength of the
     pull towards the warm start (L2 on the difference, worth this many inputs); ``hidden``:
     hidden units of the ``wrong`` head (0: logistic regression); ``nu``: scale of the Thompson
-    samples of ``fix`` and ``brk``; ``warm_start``: ``builtin`` (the shipped models), ``none``
+    samples of ``fix`` and ``brk``; ``plan``: what a re-check upgrades (``PLANS``);
+    ``warm_start``: ``builtin`` (the shipped models), ``none``
     or a file; ``exclude``: benchmark queries the warm start must not have seen (a model
     trained without them is picked); ``seed``.
     """
@@ -95,6 +97,7 @@ class DeferralConfig:
     prior: float = 20.0
     hidden: int = 8
     nu: float = 1.0
+    plan: str = "all"
     warm_start: str = "builtin"
     exclude: tuple[str, ...] = ()
     seed: int = 0
@@ -107,6 +110,8 @@ class DeferralConfig:
                 raise PolicyError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden < 0 or self.prior < 0 or self.nu < 0 or not self.learning_rate > 0:
             raise PolicyError("hidden, prior and nu must be >= 0 and learning_rate > 0")
+        if self.plan not in PLANS:
+            raise PolicyError(f"plan must be one of {', '.join(PLANS)}, got {self.plan!r}")
         if len(self.error_weights) != 2 or min(self.error_weights) <= 0:
             raise PolicyError(f"error_weights are two numbers > 0, got {self.error_weights}")
 
@@ -320,7 +325,8 @@ class DeferralPolicy(BasePolicy):
         brk = heads["break"].probability(z, noise[1])
         fixed, made = self._weights(answer)
         gain = p * fix * fixed - (1.0 - p) * brk * made
-        extra = upgrade_cost(trace, sites) / self._reference
+        plan = recheck_plan(trace, sites, self.config.plan)
+        extra = upgrade_cost(trace, sites, plan) / self._reference
         recheck = gain > snapshot.lam * extra and extra > 0
         with self._lock:
             pending = self._pending.get(input_id)
@@ -329,7 +335,7 @@ class DeferralPolicy(BasePolicy):
         cost = sum(head.flops for head in heads.values())
         if not recheck:
             return None, cost
-        return {s: len(info.backends) - 1 for s, info in sites.items()}, cost
+        return plan, cost
 
     def _weights(self, answer: Any) -> tuple[float, float]:
         """(weight of the error a re-check fixes, of the one it makes) for the cheap answer."""
@@ -492,6 +498,22 @@ class DeferralPolicy(BasePolicy):
 _SKIP_REASONS = ("missing label", "invalid label", "unknown input")
 
 
+PLANS = ("all", "doubtful")
+"""What a re-check runs on the largest backends: every site (``all``), or only the sites
+whose cheap calls were doubtful (confidence below ``DOUBT``) and those the cheap run never
+reached (``doubtful``; the other sites' calls are then reused)."""
+
+
+def recheck_plan(trace: Trace, sites: Mapping[int, SiteInfo], plan: str) -> dict[int, int]:
+    """The second run's backend per site for ``plan`` (see ``PLANS``)."""
+    largest = {s: len(info.backends) - 1 for s, info in sites.items()}
+    if plan == "all":
+        return largest
+    doubtful = {c.site for c in trace.calls if not c.ok or c.confidence < DOUBT}
+    ran = {c.site for c in trace.calls}
+    return {s: top for s, top in largest.items() if s in doubtful or s not in ran}
+
+
 def reference_cost(sites: Mapping[int, SiteInfo]) -> float:
     """The program's reference cost: every site once on its most expensive backend (nominal
     costs; a site whose costs are unknown counts 1)."""
@@ -502,12 +524,15 @@ def reference_cost(sites: Mapping[int, SiteInfo]) -> float:
     return total if total > 0 else 1.0
 
 
-def upgrade_cost(trace: Trace, sites: Mapping[int, SiteInfo]) -> float:
-    """What running the first run's calls on their sites' largest backends adds (nominal)."""
+def upgrade_cost(
+    trace: Trace, sites: Mapping[int, SiteInfo], plan: Mapping[int, int] | None = None
+) -> float:
+    """What running the first run's calls at the sites of ``plan`` (default: every site) on
+    their largest backends adds (nominal costs)."""
     extra = 0.0
     for call in trace.decisions():
         info = sites.get(call.site)
-        if info is None or call.choice is None:
+        if info is None or call.choice is None or (plan is not None and call.site not in plan):
             continue
         costs = info.costs
         if all(math.isfinite(c) for c in costs):
