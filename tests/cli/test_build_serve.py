@@ -19,20 +19,12 @@ from PIL import Image
 
 from fmpc.cli.main import main
 from tests.cli.test_run import fmpc_run
-from tests.deploy.conftest import CONFIG, FALLBACK_CONFIG, PROGRAM, images
+from tests.deploy.conftest import images, write_program_files
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
-    made = {
-        "program": tmp_path / "seven.py",
-        "config": tmp_path / "backends.yaml",
-        "fallback": tmp_path / "fallback.yaml",
-        "inputs": tmp_path / "inputs",
-    }
-    made["program"].write_text(PROGRAM)
-    made["config"].write_text(CONFIG)
-    made["fallback"].write_text(FALLBACK_CONFIG)
+    made = {**write_program_files(tmp_path), "inputs": tmp_path / "inputs"}
     made["inputs"].mkdir()
     for i, image in enumerate(images(6)):
         Image.fromarray(image).save(made["inputs"] / f"img{i}.png")
@@ -163,47 +155,29 @@ def test_fallbacks_are_counted_per_backend(files: dict[str, Path]) -> None:
     assert "fallbacks: exists/flaky->large: 6" in table
 
 
+@pytest.mark.parametrize(
+    ("program", "config", "extra", "message"),
+    [
+        ("bad.py", "backends.yaml", [], "bad.py:"),
+        ("seven.py", "none.yaml", [], "none.yaml: no such backend config"),
+        ("seven.py", "backends.yaml", ["--policy", "nope"], "unknown policy 'nope'"),
+    ],
+)
 def test_build_errors_are_messages(
-    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    program: str,
+    config: str,
+    extra: list[str],
+    message: str,
 ) -> None:
-    bad = tmp_path / "bad.py"
-    bad.write_text("def execute_command(image):\n    return find(\n")
-    assert (
-        main(["build", str(bad), "--backends", str(files["config"]), "-o", str(tmp_path / "o")])
-        == 1
-    )
-    assert "bad.py:" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "build",
-                str(files["program"]),
-                "--backends",
-                str(tmp_path / "none.yaml"),
-                "-o",
-                str(tmp_path / "o"),
-            ]
-        )
-        == 1
-    )
-    assert "none.yaml: no such backend config" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "build",
-                str(files["program"]),
-                "--backends",
-                str(files["config"]),
-                "--policy",
-                "nope",
-                "-o",
-                str(tmp_path / "o"),
-            ]
-        )
-        == 1
-    )
-    assert "unknown policy 'nope'" in capsys.readouterr().err
-    assert not (tmp_path / "o").exists()
+    (tmp_path / "bad.py").write_text("def execute_command(image):\n    return find(\n")
+    out = tmp_path / "o.fmpa"
+    argv = ["build", str(tmp_path / program), "--backends", str(tmp_path / config), "-o", str(out)]
+    assert main([*argv, *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_backends_check_resolves_targets(

@@ -56,10 +56,8 @@ def images(n: int, seed: int = 0) -> list[np.ndarray]:
     return [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(n)]
 
 
-@pytest.fixture(scope="session")
-def program_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The program and its configs on disk."""
-    root = tmp_path_factory.mktemp("deploy")
+def write_program_files(root: Path) -> dict[str, Path]:
+    """The program and its configs, written in ``root``."""
     files = {
         "program": root / "seven.py",
         "config": root / "backends.yaml",
@@ -69,6 +67,12 @@ def program_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files["config"].write_text(CONFIG)
     files["fallback"].write_text(FALLBACK_CONFIG)
     return files
+
+
+@pytest.fixture(scope="session")
+def program_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The program and its configs on disk."""
+    return write_program_files(tmp_path_factory.mktemp("deploy"))
 
 
 @pytest.fixture(scope="session")
