@@ -20,9 +20,17 @@ from typing import TYPE_CHECKING
 from fmpc.cli.common import UsageError, display_name, is_stdin, read_text
 
 if TYPE_CHECKING:  # the frontend and the IR load when a program is read
-    from fmpc.frontend import Diagnostic, Library
+    from fmpc.frontend import CompileError, Diagnostic, Library
     from fmpc.frontend.literals import LiteralCheck
     from fmpc.ir.core import Module, VerifyError
+
+UNKNOWN_CALLABLES = ("unknown function ", "ImagePatch has no method ")
+"""How the frontend's messages about a call of an undeclared function or method start."""
+
+LIBRARY_NOTE = (
+    "functions and methods beyond the library are declared in a library file: "
+    '--library FILE.yaml (docs/frontend.md, "Library files")'
+)
 
 IR_SUFFIXES = (".fmp", ".json")
 """Files read as compiled programs (IR text, IR JSON) by ``check`` and ``run``."""
@@ -69,25 +77,47 @@ class ProgramReader:
     library: Library
     literal_check: LiteralCheck | None = None
     warn: Callable[[Diagnostic], None] = field(default=print_warning)
+    library_file: str | None = None
 
     @classmethod
     def from_args(
         cls, args: argparse.Namespace, warn: Callable[[Diagnostic], None] = print_warning
     ) -> ProgramReader:
         """The reader ``--library`` and ``--world`` describe (either may be absent)."""
-        library = load_library_option(getattr(args, "library", None))
-        return cls(library, world_check(getattr(args, "world", None)), warn)
+        path = getattr(args, "library", None)
+        library = load_library_option(path)
+        return cls(library, world_check(getattr(args, "world", None)), warn, path)
 
     def python(self, path: str | None) -> Module:
         """The verified module of the Python program at ``path`` (``-``/``None``: stdin)."""
-        from fmpc.frontend import compile_source_with_warnings
+        from fmpc.frontend import CompileError, compile_source_with_warnings
 
-        module, warnings = compile_source_with_warnings(
-            read_text(path), display_name(path), self.library, self.literal_check
-        )
+        try:
+            module, warnings = compile_source_with_warnings(
+                read_text(path), display_name(path), self.library, self.literal_check
+            )
+        except CompileError as exc:
+            raise self._with_library_note(exc) from None
         for warning in warnings:
             self.warn(warning)
         return module
+
+    def _with_library_note(self, error: CompileError) -> CompileError:
+        """``error``, with a note on ``--library`` when it rejects unknown functions or methods
+        and no library file was given."""
+        from fmpc.frontend import CompileError, Diagnostic
+
+        unknown = [
+            d
+            for d in error.diagnostics
+            if d.message.startswith(UNKNOWN_CALLABLES)
+            and "modules are not available" not in d.message
+        ]
+        if self.library_file is not None or not unknown:
+            return error
+        first = min(unknown, key=lambda d: (d.line, d.col))
+        note = Diagnostic(first.file, first.line, first.col, LIBRARY_NOTE, severity="note")
+        return CompileError([*error.diagnostics, note])
 
     def compiled(self, path: str | None) -> Module:
         """The verified module of IR text or IR JSON at ``path`` (told apart by content)."""
@@ -120,7 +150,9 @@ class ProgramReader:
         from fmpc.frontend.diagnostics import SourceText
         from fmpc.frontend.literals import literal_warnings
 
-        text = SourceText(module.source or "", name)
+        # the ops are located in the program they were compiled from
+        source_file = next((op.loc.file for op in module.walk() if op.loc is not None), name)
+        text = SourceText(module.source or "", source_file)
         for warning in literal_warnings(module, text, self.literal_check):
             self.warn(warning)
 
