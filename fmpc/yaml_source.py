@@ -54,12 +54,7 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     try:
         loader = yaml.SafeLoader(text)  # reads the whole text: may reject a character
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - text.rfind("\n", 0, exc.position)
-        char = exc.character
-        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
-        message = f"invalid YAML: character {shown} is not allowed ({exc.reason})"
-        raise YamlSyntaxError(YamlIssue("", message, line, column)) from None
+        raise YamlSyntaxError(_reader_issue(text, exc)) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -75,6 +70,17 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     finally:
         loader.dispose()
     return root, data
+
+
+def _reader_issue(text: str, exc: yaml.reader.ReaderError) -> YamlIssue:
+    """A character YAML does not allow, at its line and column."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - text.rfind("\n", 0, exc.position)
+    char = exc.character
+    shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+    return YamlIssue(
+        "", f"invalid YAML: character {shown} is not allowed ({exc.reason})", line, column
+    )
 
 
 def dotted(loc: Loc) -> str:
