@@ -7,6 +7,11 @@ can remove) and the machine's load average, since other processes inflate every 
 
     .venv/bin/python benchmarks/cli_startup.py [--runs 10] [--warmup 2] [--fmpc .venv/bin/fmpc]
 
+``--fmpc`` is the command to time, split like a shell line: to time another checkout (say, the
+commit before a change, in a worktree at ``../before``), pass
+``--fmpc "env PYTHONPATH=../before .venv/bin/python -m fmpc.cli"`` (and the same form for this
+checkout, ``--fmpc ".venv/bin/python -m fmpc.cli"``, to compare like with like).
+
 Prints a table and, last, one JSON line. Target: ``fmpc --help`` and ``fmpc check prog.py``
 <= 0.5 s wall each.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -59,18 +65,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="measured runs per command")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured runs first")
-    parser.add_argument("--fmpc", default=None, help="the fmpc executable (default: on PATH)")
+    parser.add_argument("--fmpc", default=None, help="the fmpc command (default: on PATH)")
     args = parser.parse_args()
-    fmpc = args.fmpc or shutil.which("fmpc") or str(Path(sys.executable).with_name("fmpc"))
+    default = shutil.which("fmpc") or str(Path(sys.executable).with_name("fmpc"))
+    fmpc = shlex.split(args.fmpc) if args.fmpc else [default]
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp, "prog.py")
         program.write_text(PROGRAM, encoding="utf-8")
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
-            "fmpc --help": [fmpc, "--help"],
-            "fmpc --version": [fmpc, "--version"],
-            "fmpc check prog.py": [fmpc, "check", str(program)],
-            "fmpc compile prog.py": [fmpc, "compile", str(program)],
+            "fmpc --help": [*fmpc, "--help"],
+            "fmpc --version": [*fmpc, "--version"],
+            "fmpc check prog.py": [*fmpc, "check", str(program)],
+            "fmpc compile prog.py": [*fmpc, "compile", str(program)],
         }
         load_before = os.getloadavg()[0]
         results = {
