@@ -50,6 +50,7 @@ OPTIONAL_POLICY_MODULES: tuple[str, ...] = (
     "fmpc.policies.neural_ts",
     "fmpc.policies.baselines",
     "fmpc.policies.budget",
+    "fmpc.policies.deferral",
 )
 """Modules that register more policies when they are installed; missing ones are fine."""
 

@@ -517,14 +517,14 @@ class Executor(Interpreter):
         """Ask the episode whether to run again (``Episode.recheck``); if so, run the program a
         second time with its plan and answer with that run (the first answer if it fails)."""
         assert run.episode is not None
-        start = time.perf_counter()
+        start = time.thread_time()
         try:
             plan = run.episode.recheck(answer, Trace(run.input_id, tuple(run.log)))
         except Exception as exc:  # reported as this input's error
             reason = f"policy {self.policy.name} failed to recheck: {type(exc).__name__}: {exc}"
             return None, reason
         finally:
-            run.decision_time += time.perf_counter() - start
+            run.decision_time += time.thread_time() - start
         if not plan:
             return answer, None
         second = _ExecRun(image, _Started(_Replanned(run.episode, plan), 0.0), run.batcher, run)
@@ -599,7 +599,7 @@ class Executor(Interpreter):
     def _decide(self, op: CallOp, site: _Site, execution: int, run: _ExecRun) -> int:
         assert run.episode is not None
         run.features[EXECUTION] = float(execution)
-        start = time.perf_counter()
+        start = time.thread_time()
         try:
             choice = run.episode.decide(op.site, run.view)
         except Exception as exc:  # reported as this input's error, at the site
@@ -607,7 +607,7 @@ class Executor(Interpreter):
                 op, f"policy {self.policy.name} failed to decide: {type(exc).__name__}: {exc}"
             ) from exc
         finally:
-            run.decision_time += time.perf_counter() - start
+            run.decision_time += time.thread_time() - start
         try:
             index = operator.index(choice)
         except TypeError:

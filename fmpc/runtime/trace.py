@@ -62,7 +62,10 @@ class Trace:
     """Every backend call of one run, in the order they happened, and what the policy cost.
 
     ``policy_cost`` is the policy's own compute for this input (same unit as backend costs);
-    ``decision_time_s`` the wall time spent in the policy (``start`` and every ``decide``).
+    ``decision_time_s`` the time spent in the policy: the wall time of ``start`` (a window's
+    ``start_window`` shared equally by its inputs) plus the CPU time of the input's thread in
+    every ``decide`` and ``recheck`` (so the other runs of a window, which share the
+    interpreter, do not inflate it).
     """
 
     input_id: str
