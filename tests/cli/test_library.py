@@ -4,7 +4,6 @@ and ``run`` serves it with the user's own backends."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from rich.console import Console
 
-from fmpc.cli import build_parser, main
+from fmpc.cli import main
 from fmpc.ir import from_json, parse
 from fmpc.semantics.values import PatchValue
+from tests.cli.test_run import fmpc_run as run
 
 LIBRARY = """\
 version: 1
@@ -164,13 +163,6 @@ def test_a_broken_library_file_lists_every_problem(
         f"{library}:6:5: error: functions.g.returns: input should be a valid string"
     )
     assert len(err) == 2
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    args = build_parser().parse_args(["run", *argv])
-    out, err = io.StringIO(), io.StringIO()
-    status = args.handler(args, Console(file=out, width=200), Console(file=err, width=200))
-    return status, out.getvalue(), err.getvalue()
 
 
 def test_run_serves_library_functions_with_the_users_backends(files: Path) -> None:

@@ -76,10 +76,18 @@ def assert_reported(status: int, output: str, allowed: tuple[int, ...] = (0, 1))
 
 
 def with_file(name: str, content: str | bytes, run: Callable[[Path], tuple[int, str]]) -> None:
+    """Write ``content`` to a file ``name``, next to a valid program ``ok.py``, and check what
+    ``run(path)`` reports."""
     with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "ok.py").write_text(PROGRAM)
         path = Path(tmp, name)
         path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
         assert_reported(*run(path))
+
+
+def ok(path: Path) -> Path:
+    """The valid program next to ``path`` (see :func:`with_file`)."""
+    return path.with_name("ok.py")
 
 
 def compiled(emit: str) -> str:
@@ -178,10 +186,7 @@ def _replace(document: Any, path: tuple[Any, ...], value: Any) -> None:
 @given(SEED, EDITS)
 def test_mutated_library_files(seed: int, edits: int) -> None:
     text = mutate(LIBRARY, random.Random(seed), edits)
-    with tempfile.TemporaryDirectory() as tmp:
-        program = Path(tmp, "prog.py")
-        program.write_text(PROGRAM)
-        with_file("lib.yaml", text, lambda p: fmpc("check", str(program), "--library", str(p)))
+    with_file("lib.yaml", text, lambda p: fmpc("check", str(ok(p)), "--library", str(p)))
 
 
 @FAST
@@ -195,12 +200,7 @@ def test_mutated_backend_configs(seed: int, edits: int) -> None:
 @given(SEED, EDITS)
 def test_mutated_profiles(seed: int, edits: int) -> None:
     text = mutate(PROFILE, random.Random(seed), edits)
-    with tempfile.TemporaryDirectory() as tmp:
-        program = Path(tmp, "prog.py")
-        program.write_text(PROGRAM)
-        with_file(
-            "profile.json", text, lambda p: fmpc("compile", str(program), "--profile", str(p))
-        )
+    with_file("profile.json", text, lambda p: fmpc("compile", str(ok(p)), "--profile", str(p)))
 
 
 @FAST

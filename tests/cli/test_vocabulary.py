@@ -4,16 +4,15 @@ or a "backpack" gets none by default."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from rich.console import Console
 
-from fmpc.cli import build_parser, main
+from fmpc.cli import main
+from tests.cli.test_run import fmpc_run as run
 
 REAL_WORLD = """\
 def execute_command(image):
@@ -92,13 +91,6 @@ def test_opt_warns_for_a_world_at_the_source_locations(
 def test_an_unknown_world_is_an_error(programs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compile", str(programs / "digits.py"), "--world", "mars"]) == 1
     assert capsys.readouterr().err == "fmpc compile: error: unknown world 'mars' (known: digits)\n"
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    args = build_parser().parse_args(["run", *argv])
-    out, err = io.StringIO(), io.StringIO()
-    status = args.handler(args, Console(file=out, width=300), Console(file=err, width=300))
-    return status, out.getvalue(), err.getvalue()
 
 
 def test_run_with_the_world_implies_its_vocabulary(programs: Path) -> None:
