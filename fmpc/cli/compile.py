@@ -23,7 +23,7 @@ PYTHON_PROGRAM = "a Python program defining execute_command(image)"
 def add_program_arguments(parser: argparse.ArgumentParser, what: str = PYTHON_PROGRAM) -> None:
     """The program (a file, ``-`` or nothing for stdin), ``--library`` and ``--world``: what
     ``compile`` and ``check`` share."""
-    parser.add_argument("program", nargs="?", help=f"{what} (default, or '-': stdin)")
+    parser.add_argument("program", nargs="?", help=f"{what}; '-' or none: standard input")
     add_library_argument(parser)
     add_vocabulary_argument(parser)
 

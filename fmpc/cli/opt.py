@@ -69,9 +69,7 @@ def add_opt_command(subparsers: Any) -> argparse.ArgumentParser:
         description="Read a compiled program (IR text, or the JSON of `fmpc compile --emit json`),"
         " run a pass pipeline, write the result.",
     )
-    parser.add_argument(
-        "file", nargs="?", help="a .fmp or .json file (default, or '-': standard input)"
-    )
+    parser.add_argument("file", nargs="?", help="a .fmp or .json file; '-' or none: standard input")
     add_emit_argument(parser)
     parser.add_argument(
         "--list-passes",
