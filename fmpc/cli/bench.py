@@ -48,7 +48,7 @@ def add_bench_command(subparsers: Any) -> None:
         type=float,
         nargs="+",
         metavar="L",
-        help="cost weights of the learned policies (default: fmpc.bench.methods.DEFAULT_LAMS)",
+        help="cost weights of every learned policy (default: each family's, FAMILY_LAMS)",
     )
     parser.add_argument("--seed", type=int, default=0, help="stream and policy seed (default 0)")
     parser.add_argument("--out", default=DEFAULT_BENCH_OUT, help="output directory")
@@ -73,7 +73,7 @@ def bench_command(
     """``fmpc bench`` with parsed ``args``: 0 when it ran, 1 on a mistake in the arguments."""
     from fmpc.bench.console import finish, run_with_progress
     from fmpc.bench.harness import BenchError, plan_benchmark, zoo_bench_backends
-    from fmpc.bench.methods import DEFAULT_LAMS, load_optional_policies
+    from fmpc.bench.methods import FAMILY_LAMS, load_optional_policies
     from fmpc.cli.console import console as cli_console
 
     console = console or cli_console()
@@ -106,7 +106,7 @@ def bench_command(
         "task": args.task,
         "quick": args.quick,
         "queries": args.queries,
-        "lams": list(args.lam or DEFAULT_LAMS),
+        "lams": list(args.lam) if args.lam else {f: list(v) for f, v in FAMILY_LAMS.items()},
         "seed": args.seed,
         "methods": [m.name for m in methods],
         "streams": {q.id: plan.size(q) for q in plan.queries},
@@ -117,9 +117,9 @@ def bench_command(
 
 def _methods(args: argparse.Namespace) -> tuple[Any, ...]:
     from fmpc.bench.harness import BenchError
-    from fmpc.bench.methods import DEFAULT_LAMS, default_methods, select_methods
+    from fmpc.bench.methods import default_methods, select_methods
 
-    methods = default_methods(tuple(args.lam) if args.lam else DEFAULT_LAMS)
+    methods = default_methods(tuple(args.lam) if args.lam else None)
     if args.methods is None:
         return methods
     wanted = [name.strip() for name in args.methods.split(",") if name.strip()]

@@ -112,14 +112,15 @@ class DeferralConfig:
 
     @classmethod
     def from_items(cls, argument: str | None, options: Mapping[str, Any]) -> DeferralConfig:
-        """A config from the runner's options (``lam``, ``seed``, ``exclude``) and ``KEY=VALUE``
+        """A config from the runner's options (``lam``, ``seed``, and ``benchmark_query``: the
+        query a benchmark scores, which the warm start must not have seen) and ``KEY=VALUE``
         items of the spec (pairs written ``A/B``: ``error_weights=2/1``)."""
         values: dict[str, Any] = {}
         for key in ("lam", "seed"):
             if options.get(key) is not None:
                 values[key] = type(getattr(cls, key))(options[key])
-        if options.get("exclude"):
-            values["exclude"] = tuple(str(q) for q in options["exclude"])
+        if options.get("benchmark_query"):  # the warm start must not have seen it
+            values["exclude"] = (str(options["benchmark_query"]),)
         for item in (argument or "").split(","):
             if item.strip():
                 values.update(_config_item(item.strip()))
@@ -559,5 +560,6 @@ def _same(given: Any, current: np.ndarray) -> np.ndarray:
 
 @register_policy("defer", usage="defer[:KEY=VALUE,...]")
 def defer_from_spec(argument: str | None, options: Mapping[str, Any]) -> DeferralPolicy:
-    """``defer[:KEY=VALUE,...]`` with ``lam``, ``seed`` and ``exclude`` from the runner."""
+    """``defer[:KEY=VALUE,...]`` with ``lam``, ``seed`` and ``benchmark_query`` from the
+    runner."""
     return DeferralPolicy(DeferralConfig.from_items(argument, options))
