@@ -51,7 +51,10 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
 
     Raises ``YamlSyntaxError`` on malformed YAML (never executes tags: the safe loader).
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # reads the whole text: may reject a character
+    except yaml.reader.ReaderError as exc:
+        raise YamlSyntaxError(_reader_issue(text, exc)) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -62,9 +65,22 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         raise YamlSyntaxError(YamlIssue("", f"invalid YAML: {problem}", line, column)) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(YamlIssue("", f"invalid YAML: {exc}")) from None
+    except RecursionError:
+        raise YamlSyntaxError(YamlIssue("", "invalid YAML: nested too deeply")) from None
     finally:
         loader.dispose()
     return root, data
+
+
+def _reader_issue(text: str, exc: yaml.reader.ReaderError) -> YamlIssue:
+    """A character YAML does not allow, at its line and column."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - text.rfind("\n", 0, exc.position)
+    char = exc.character
+    shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+    return YamlIssue(
+        "", f"invalid YAML: character {shown} is not allowed ({exc.reason})", line, column
+    )
 
 
 def dotted(loc: Loc) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich and the deployment modules load when the command runs
+    from rich.console import Console
 
 
 def add_build_command(subparsers: Any) -> None:
@@ -48,13 +49,15 @@ def add_build_command(subparsers: Any) -> None:
 
 
 def cmd_build(args: argparse.Namespace, console: Console | None = None) -> int:
-    """``fmpc build``: write the artifact and print what it holds; 0 (1 on a user error)."""
+    """``fmpc build``: write the artifact and print what it holds; 0 (a user's mistake is an
+    error that ``fmpc.cli.main`` reports, ``fmpc.cli.errors``)."""
     from fmpc.cli.common import UsageError, compilation_cache
-    from fmpc.deploy.artifact import ArtifactError, open_artifact
+    from fmpc.cli.console import console as default_console
+    from fmpc.deploy.artifact import open_artifact
     from fmpc.deploy.build import compile_parts, write_artifact
     from fmpc.deploy.program import ServeOptions, load
 
-    console = console or Console()
+    console = console or default_console()
     start = time.perf_counter()
     try:
         buckets = [int(b) for b in args.buckets.split(",") if b.strip()]
@@ -65,26 +68,23 @@ def cmd_build(args: argparse.Namespace, console: Console | None = None) -> int:
             "--buckets takes sizes like 1,2,4,8 and --image-size HxW like 64x64"
         ) from None
     platforms = [p.strip() for p in args.platforms.split(",")] if args.platforms else None
+    parts = compile_parts(
+        args.program,
+        backends=args.backends,
+        pipeline=args.pipeline,
+        policy=args.policy,
+        lam=args.lam,
+        seed=args.seed,
+        budget=args.budget,
+        from_checkpoint=args.from_checkpoint,
+        image_shape=shape,
+    )
     try:
-        parts = compile_parts(
-            args.program,
-            backends=args.backends,
-            pipeline=args.pipeline,
-            policy=args.policy,
-            lam=args.lam,
-            seed=args.seed,
-            budget=args.budget,
-            from_checkpoint=args.from_checkpoint,
-            image_shape=shape,
+        path = write_artifact(
+            parts, args.output, buckets=buckets, platforms=platforms, export=not args.no_export
         )
-        try:
-            path = write_artifact(
-                parts, args.output, buckets=buckets, platforms=platforms, export=not args.no_export
-            )
-        finally:
-            parts.table.close()
-    except ArtifactError as exc:
-        raise UsageError(str(exc)) from None
+    finally:
+        parts.table.close()
     with compilation_cache(path):  # what serving compiles first, compiled once here
         load(path, ServeOptions(learn=False)).close(save=False)
     artifact = open_artifact(path)

@@ -3,19 +3,23 @@
 ::
 
     fmpc run PROGRAM (--world digits --n N [--seed S] | --inputs DIR_OR_JSONL) --policy POLICY
-             [--backends CONFIG.yaml | --backends perfect] [-p PIPELINE] [--window K] [--json]
-             [--output ANSWERS.jsonl]
+             [--backends CONFIG.yaml | --backends perfect] [-p PIPELINE] [--library FILE]
+             [--window K] [--json] [--output ANSWERS.jsonl]
 
 ``PROGRAM`` is a Python program (``.py``, compiled with the default pipeline unless ``-p``, so
 its site ids are those of ``fmpc compile`` and ``fmpc build``), a compiled one: IR text
 (``.fmp``) or IR JSON (``.json``), or an artifact of ``fmpc build`` (its backends, and its policy
-with its learned state unless ``--policy`` names another). With ``--world`` the inputs are scenes of the embedded world, each labelled with the
-program's answer under perfect perception; with ``--inputs`` they are the PNG/JPEG images of a
-directory or the lines of a JSONL file (``{"image": PATH, "label": ...}``). Backends: the model
-zoo by default, a YAML config with ``--backends``, or perfect perception (cost 0, for checking a
-program) with ``--backends perfect``. A progress bar goes to stderr; with ``--json`` the last
-line on stdout is one JSON object summarising the run (see ``RunSummary.to_json``); with
-``--output`` every input's answer, cost and backends go to a JSONL file, one line per input.
+with its learned state unless ``--policy`` names another). With ``--world`` the inputs are
+scenes of the embedded world, each labelled with the program's answer under perfect perception;
+with ``--inputs`` they are the PNG/JPEG images of a directory or the lines of a JSONL file
+(``{"image": PATH, "label": ...}``). Backends: the model zoo by default, a YAML config with
+``--backends``, or perfect perception (cost 0, for checking a program) with ``--backends
+perfect``. ``--library FILE`` declares functions beyond the default
+library, for the program and for the config. With ``--world`` the program is compiled for that
+world (warnings for literals outside its vocabulary). A progress bar goes to stderr; with
+``--json`` the last line on stdout is one JSON object summarising the run (see
+``RunSummary.to_json``); with ``--output`` every input's answer, cost and backends go to a JSONL
+file, one line per input.
 """
 
 from __future__ import annotations
@@ -30,11 +34,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from fmpc.cli.errors import describe, user_errors
+from fmpc.cli.program import IR_SUFFIXES, ProgramReader, add_library_argument
 
 if TYPE_CHECKING:  # the heavy modules (JAX among them) load only when ``run`` runs
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from fmpc.frontend import Library
     from fmpc.ir.core import Module
     from fmpc.runtime.backends.table import BackendTable
     from fmpc.runtime.executor import Executor, StreamStep
@@ -47,31 +54,6 @@ MAX_SHOWN_ERRORS = 10
 
 class RunSetupError(Exception):
     """Something ``fmpc run`` was given cannot be used; reported without a traceback."""
-
-
-def _setup_errors() -> tuple[type[BaseException], ...]:
-    """What ``fmpc run`` reports as a message and exit status 1."""
-    from fmpc.frontend import CompileError
-    from fmpc.ir import ParseError, VerifyError
-    from fmpc.passes.base import PassError
-    from fmpc.policies.base import PolicyError
-    from fmpc.runtime.config import ConfigError
-    from fmpc.runtime.executor import RoutingError
-    from fmpc.runtime.inputs import InputError
-    from fmpc.runtime.registry import PluginError
-
-    return (
-        RunSetupError,
-        CompileError,
-        ParseError,
-        VerifyError,
-        ConfigError,
-        PolicyError,
-        RoutingError,
-        InputError,
-        PluginError,
-        PassError,
-    )
 
 
 def add_run_command(subparsers: Any) -> None:
@@ -107,6 +89,7 @@ def add_run_command(subparsers: Any) -> None:
         default=None,
         help="passes for a .py program (default: the default pipeline; '' runs none)",
     )
+    add_library_argument(parser)
     parser.add_argument(
         "--output", metavar="ANSWERS.jsonl", help="write one JSON line per input: id, answer, ..."
     )
@@ -129,22 +112,20 @@ def run_command(
     args: argparse.Namespace, console: Console | None = None, err: Console | None = None
 ) -> int:
     """Run ``fmpc run`` with parsed ``args``: 0 when the stream ran, 1 on a setup error."""
-    console = console or Console()
-    err = err or Console(stderr=True)
+    from fmpc.cli.console import console as cli_console
+
+    console = console or cli_console()
+    err = err or cli_console(stderr=True)
     try:
-        executor, source = _set_up(args)
-    except _setup_errors() as exc:
-        err.print(
-            f"fmpc run: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True
-        )
+        executor, source = _set_up(args, err)
+    except user_errors() as exc:
+        _print_error(err, exc)
         return 1
     try:
         resumed = _resume(executor.policy, args)
         summary = _stream(executor, source, args, err, resumed)
-    except _setup_errors() as exc:  # a checkpoint that cannot be used
-        err.print(
-            f"fmpc run: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True
-        )
+    except user_errors() as exc:  # a checkpoint that cannot be used
+        _print_error(err, exc)
         return 1
     finally:
         executor.table.close()
@@ -167,16 +148,14 @@ def _resume(policy: Policy, args: argparse.Namespace) -> int:
     return restore_policy(policy, directory) if args.resume else 0
 
 
-def _message(exc: BaseException) -> str:
-    from fmpc.frontend import CompileError
-
-    return exc.format() if isinstance(exc, CompileError) else str(exc)
+def _print_error(err: Console, exc: BaseException) -> None:
+    err.print(describe("fmpc run", exc), markup=False, highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------- set-up
 
 
-def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
+def _set_up(args: argparse.Namespace, err: Console) -> tuple[Executor, InputSource]:
     from fmpc.policies.base import policy_from_spec
     from fmpc.runtime.cache import ExecutionCache
     from fmpc.runtime.executor import Executor
@@ -186,9 +165,12 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
         return _set_up_artifact(args)
     if args.policy is None:
         raise RunSetupError("--policy is needed (only an artifact brings its own)")
-    module = load_program(args.program, getattr(args, "pipeline", None))
+    reader = ProgramReader.from_args(
+        args, warn=lambda d: err.print(d.format(), markup=False, highlight=False, soft_wrap=True)
+    )
+    module = load_program(args.program, reader, getattr(args, "pipeline", None))
     source = _inputs(module, args)
-    table, costs = make_backends(args.backends)
+    table, costs = make_backends(args.backends, reader.library)
     try:
         policy = policy_from_spec(args.policy, **policy_options(args))
         cache = ExecutionCache()
@@ -220,18 +202,27 @@ def is_artifact(path: str) -> bool:
 def _set_up_artifact(args: argparse.Namespace) -> tuple[Executor, InputSource]:
     """The executor of an artifact: its program, backends and costs, and its policy with its
     learned state (or the ``--policy`` given, fresh)."""
-    from fmpc.deploy.artifact import ArtifactError, open_artifact
+    from fmpc.deploy.artifact import open_artifact
     from fmpc.deploy.loading import load_parts
     from fmpc.policies.base import policy_from_spec
     from fmpc.runtime.cache import ExecutionCache
     from fmpc.runtime.executor import Executor
 
-    if args.backends is not None or getattr(args, "pipeline", None) is not None:
-        raise RunSetupError(f"{args.program}: an artifact brings its backends and pipeline")
-    try:
-        parts = load_parts(open_artifact(args.program))
-    except ArtifactError as exc:
-        raise RunSetupError(str(exc)) from None
+    given = [
+        flag
+        for flag, value in (
+            ("--backends", args.backends),
+            ("-p", getattr(args, "pipeline", None)),
+            ("--library", getattr(args, "library", None)),
+        )
+        if value is not None
+    ]
+    if given:
+        raise RunSetupError(
+            f"{args.program}: an artifact brings its backends, pipeline and library "
+            f"(drop {', '.join(given)})"
+        )
+    parts = load_parts(open_artifact(args.program))
     try:
         policy = parts.policy
         if args.policy is not None:
@@ -267,51 +258,37 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
 
-def load_program(path: str, pipeline: str | None = None) -> Module:
-    """The verified module of ``path``: a Python program, compiled with ``pipeline`` (default:
-    the default pipeline), or IR text (``.fmp``) or IR JSON as compiled (``pipeline`` runs on
-    them when given)."""
-    from fmpc.frontend import compile_file
+def load_program(
+    path: str, reader: ProgramReader | None = None, pipeline: str | None = None
+) -> Module:
+    """The verified module of ``path``, read by ``reader`` (default: the default library, no
+    world): a Python program, compiled with ``pipeline`` (default: the default pipeline, so its
+    site ids are those of ``fmpc compile`` and ``fmpc build``), or IR text (``.fmp``) or IR JSON
+    (``.json``) as compiled (``pipeline`` runs on them when given)."""
+    if not Path(path).is_file():
+        raise RunSetupError(
+            f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file"
+        )
+    if reader is None:
+        from fmpc.library import DEFAULT_LIBRARY
+
+        reader = ProgramReader(DEFAULT_LIBRARY)
+    module = reader.any(path)
+    compiled = Path(path).suffix in IR_SUFFIXES
+    if compiled and pipeline is None:
+        return module
     from fmpc.passes import DEFAULT_PIPELINE, PassManager
 
-    file = Path(path)
-    if not file.is_file():
-        raise RunSetupError(f"{path}: no such file" if not file.exists() else f"{path}: not a file")
-    if file.suffix == ".py":
-        return PassManager(DEFAULT_PIPELINE if pipeline is None else pipeline).run(
-            compile_file(file)
-        )
-    module = _read_compiled(file)
-    return module if pipeline is None else PassManager(pipeline).run(module)
+    return PassManager(DEFAULT_PIPELINE if pipeline is None else pipeline).run(module)
 
 
-def _read_compiled(file: Path) -> Module:
-    from fmpc.ir import from_json, parse, verify
-
-    path = str(file)
-    text = _read(file)
-    if file.suffix == ".json":
-        try:
-            module = from_json(json.loads(text))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RunSetupError(f"{path}: not an fmpc IR JSON document ({exc})") from None
-    else:
-        module = parse(text, str(path))
-    verify(module)
-    return module
-
-
-def _read(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunSetupError(f"{file}: cannot read ({exc})") from None
-
-
-def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
-    """The backends for ``--backends``: a config file (any registered backend type),
-    ``perfect`` (the embedded world's perfect perception, cost 0), or (``None``) the model zoo;
-    with the nominal costs known beyond the backends themselves."""
+def make_backends(
+    spec: str | None, library: Library | None = None
+) -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
+    """The backends for ``--backends``: a config file (any registered backend type; its
+    functions those of ``library``, default the default library), ``perfect`` (the embedded
+    world's perfect perception, cost 0), or (``None``) the model zoo; with the nominal costs
+    known beyond the backends themselves."""
     from fmpc.worlds.plugin import PERFECT, perfect_table
 
     if spec == PERFECT:
@@ -323,7 +300,7 @@ def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, st
 
     if not Path(spec).is_file():
         raise RunSetupError(f"{spec}: no such backend config (or pass --backends perfect)")
-    return load_backends(spec, library=DEFAULT_LIBRARY), {}
+    return load_backends(spec, library=library or DEFAULT_LIBRARY), {}
 
 
 def _zoo_table() -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
@@ -448,6 +425,14 @@ def _stream(
     err: Console,
     resumed: int = 0,
 ) -> RunSummary:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from fmpc.ir.types import Bool
     from fmpc.policies.checkpoint import save_policy
     from fmpc.runtime.executor import run_stream
@@ -500,7 +485,7 @@ def _answers_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
         try:
             stream = stack.enter_context(Path(path).open("w", encoding="utf-8"))
         except OSError as exc:
-            raise RunSetupError(f"--output {path}: cannot write ({exc.strerror})") from None
+            raise RunSetupError(f"--output {path}: cannot write ({exc.strerror or exc})") from None
         yield stream
 
 
@@ -548,6 +533,8 @@ def _status(summary: RunSummary) -> str:
 
 
 def _report(summary: RunSummary, args: argparse.Namespace, console: Console) -> None:
+    from rich.table import Table
+
     data = summary.to_json()
     if args.json:
         console.print(

@@ -56,23 +56,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from fmpc.cli.common import UsageError, compilation_cache
-    from fmpc.deploy.artifact import ArtifactError, open_artifact
+    from fmpc.cli.common import compilation_cache
+    from fmpc.deploy.artifact import open_artifact
     from fmpc.deploy.program import ServeOptions, load
     from fmpc.deploy.server import create_app
 
-    try:
-        options = ServeOptions(
-            max_batch=args.max_batch,
-            max_wait_ms=args.max_wait_ms,
-            pending=args.pending,
-            feedback_ttl_s=args.feedback_ttl,
-            checkpoint_every=args.checkpoint_every,
-            use_compiled=not args.recompile,
-        )
-        open_artifact(args.artifact)  # a bad artifact is a message before the server starts
-    except (ArtifactError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    options = ServeOptions(
+        max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms,
+        pending=args.pending,
+        feedback_ttl_s=args.feedback_ttl,
+        checkpoint_every=args.checkpoint_every,
+        use_compiled=not args.recompile,
+    )
+    open_artifact(args.artifact)  # a bad artifact is a message before the server starts
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("fmpc").setLevel(args.log_level.upper())
     app = create_app(lambda: _settled(load(args.artifact, options)))

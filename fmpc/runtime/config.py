@@ -300,6 +300,9 @@ def load_config(
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [ConfigIssue("", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        issue = ConfigIssue("", f"cannot read: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        raise ConfigError(str(path), [issue]) from None
     return parse_config(text, source=str(path), library=library, types=types)
 
 

@@ -190,9 +190,14 @@ def test_backends_check_resolves_targets(
         "    - {name: b, type: jax, target: 'tests.deploy.models:tiny_backend', io: 'tests.deploy.models:nothing'}\n"
     )
     assert main(["backends", "check", str(config)]) == 1
-    out = capsys.readouterr().out
-    assert "functions.exists[0].target: cannot import module 'nosuchmod'" in out
-    assert "functions.exists[1].io: module 'tests.deploy.models' has no attribute 'nothing'" in out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(
+        f"{config}:4:33: error: functions.exists[0].target: cannot import module 'nosuchmod'"
+    )
+    assert out[1].startswith(
+        f"{config}:5:72: error: functions.exists[1].io: "
+        "module 'tests.deploy.models' has no attribute 'nothing'"
+    )
     assert main(["backends", "check", "--no-resolve", str(config)]) == 0
 
 
