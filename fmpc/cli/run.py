@@ -93,6 +93,7 @@ def add_run_command(subparsers: Any) -> None:
     )
     parser.add_argument("--backends", metavar="CONFIG.yaml", help="backend config, or 'perfect'")
     parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
+    add_limit_arguments(parser)
     parser.add_argument("--lam", type=float, help="cost weight of learned policies (default 0.05)")
     parser.add_argument(
         "--budget", type=float, metavar="C", help="target mean cost per input (--policy budget)"
@@ -169,7 +170,7 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
     if args.world is not None:
         source = world_inputs(module, args.n, world=args.world, seed=args.seed)
     else:
-        source = open_inputs(args.inputs)
+        source = open_inputs(args.inputs, module=module, max_pixels=args.max_pixels)
     table, costs = make_backends(args.backends)
     try:
         policy = policy_from_spec(args.policy, **policy_options(args))
@@ -177,11 +178,53 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
         prepare = getattr(policy, "prepare", None)  # cascade calibrates, the oracle reads labels
         if prepare is not None:
             module = prepare(module, table, source, costs=costs, cache=cache)
-        executor = Executor(module, table, policy, cache=cache, costs=costs)
+        executor = Executor(
+            module, table, policy, cache=cache, costs=costs, limits=run_limits(args)
+        )
     except BaseException:
         table.close()
         raise
     return executor, source
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-calls``, ``--time-limit`` and ``--max-pixels``: what one input may use."""
+    from fmpc.runtime.image_files import MAX_IMAGE_PIXELS
+    from fmpc.runtime.limits import DEFAULT_MAX_CALLS, DEFAULT_TIME_LIMIT_S
+
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        default=DEFAULT_MAX_CALLS,
+        metavar="N",
+        help=f"routable calls one input may make, 0 for no limit (default {DEFAULT_MAX_CALLS})",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT_S,
+        metavar="SECONDS",
+        help=f"seconds one input may run, 0 for no limit (default {DEFAULT_TIME_LIMIT_S:g})",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=MAX_IMAGE_PIXELS,
+        metavar="N",
+        help=f"largest input image in pixels, checked before decoding (default {MAX_IMAGE_PIXELS})",
+    )
+
+
+def run_limits(args: argparse.Namespace) -> Any:
+    """The ``RunLimits`` of ``--max-calls`` and ``--time-limit`` (0 switches one off)."""
+    from fmpc.runtime.limits import LimitError, RunLimits
+
+    calls, seconds = args.max_calls, args.time_limit
+    try:
+        return RunLimits(calls if calls != 0 else None, seconds if seconds != 0 else None)
+    except LimitError as exc:
+        flag = "--max-calls" if "max_calls" in str(exc) else "--time-limit"
+        raise RunSetupError(f"{flag}: {exc}") from None
 
 
 def policy_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -201,6 +244,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--n goes with --world; --inputs streams every input it names")
     if args.window is not None and args.window < 1:
         raise RunSetupError(f"--window must be >= 1, got {args.window}")
+    if args.max_pixels < 1:
+        raise RunSetupError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if getattr(args, "resume", False) and getattr(args, "checkpoint", None) is None:
         raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
@@ -280,6 +325,9 @@ class RunSummary:
         self.errors: list[tuple[str, str]] = []
         self.chosen: dict[int, Counter[str]] = {}
         self.calls: Counter[int] = Counter()
+        self.backend_calls: Counter[str] = Counter()
+        self.backend_failures: Counter[str] = Counter()
+        self.fallbacks: Counter[str] = Counter()
         self.wall_s = 0.0
         self.policy_report: dict[str, Any] = {"policy_updates": 0}
 
@@ -299,8 +347,30 @@ class RunSummary:
             self.calls[call.site] += 1
             if call.via == "policy":
                 self.chosen.setdefault(call.site, Counter())[call.backend] += 1
+            self._count_backend(call)
         if step.feedback is not None:
             self._score(result.answer, step.feedback.label, step.feedback.correct)
+
+    def _count_backend(self, call: Any) -> None:
+        name = f"{call.fn}/{call.backend}"
+        self.backend_calls[name] += 1
+        if call.error is not None:
+            self.backend_failures[name] += 1
+        if call.via == "fallback":
+            self.fallbacks[f"{call.fn}/{call.fell_back_from} -> {call.backend}"] += 1
+
+    def failing_backends(self) -> list[str]:
+        """One line per backend that failed on every call it got, saying who served instead."""
+        lines = []
+        for name, failed in sorted(self.backend_failures.items()):
+            if failed < self.backend_calls[name]:
+                continue
+            fn, backend = name.split("/", 1)
+            served = {k: n for k, n in self.fallbacks.items() if k.startswith(f"{name} -> ")}
+            instead = ", ".join(f"{k.split(' -> ')[1]} ({n})" for k, n in served.items())
+            what = f"its fallback served {instead}" if instead else "no fallback served them"
+            lines.append(f"backend {backend!r} ({fn}) failed on all {failed} of its calls; {what}")
+        return lines
 
     def _score(self, answer: Any, label: Any, correct: bool) -> None:
         self.labelled += 1
@@ -341,6 +411,8 @@ class RunSummary:
                 for site, counts in sorted(self.chosen.items())
             },
             "calls_per_site": {str(site): n for site, n in sorted(self.calls.items())},
+            "backend_failures": dict(sorted(self.backend_failures.items())),
+            "fallbacks": dict(sorted(self.fallbacks.items())),
             "wall_s": round(self.wall_s, 3),
             **self.policy_report,
         }
@@ -397,6 +469,8 @@ def _stream(
             _show_error(step, summary, progress)
             progress.update(task, advance=1, status=_status(summary))
     summary.wall_s = time.perf_counter() - start
+    for line in summary.failing_backends():
+        err.print(f"warning: {line}", markup=False, highlight=False, style="yellow")
     if directory is not None:
         save_policy(executor.policy, directory, inputs_seen=summary.seen)
     report = getattr(executor.policy, "report", None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ import numpy as np
 from fmpc.policies import thompson
 from fmpc.policies.base import BasePolicy, PolicyError, register_policy
 from fmpc.policies.encoder import FEATURES
+from fmpc.policies.pending import PendingInputs
 from fmpc.policies.replay import ReplayBuffer, Row
 from fmpc.runtime.policy import (
     CALLS_SO_FAR,
@@ -321,7 +322,7 @@ class NeuralTSPolicy(BasePolicy):
         self._lock = threading.RLock()
         self._binding: _Binding | None = None
         self._learning: _Learning | None = None
-        self._pending: OrderedDict[str, _Context] = OrderedDict()
+        self._pending: PendingInputs[_Context] = PendingInputs(MAX_PENDING)
         self._flops: dict[tuple[Any, ...], float] = {}
 
     @property
@@ -503,10 +504,7 @@ class NeuralTSPolicy(BasePolicy):
 
     def _remember(self, input_id: str, context: _Context) -> None:
         with self._lock:
-            self._pending.pop(input_id, None)
-            self._pending[input_id] = context
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            self._pending.add(input_id, context)
 
     # ------------------------------------------------------------ learning
 
@@ -518,7 +516,7 @@ class NeuralTSPolicy(BasePolicy):
             learning = self._learning
             if learning is None:
                 raise PolicyError(f"policy {self.name} observed an input before any was begun")
-            context = self._pending.pop(trace.input_id, None)
+            context = self._pending.pop(trace.input_id)
             reason = _label_problem(feedback.label) or (None if context else "unknown input")
             if reason is not None or context is None:
                 learning.skipped[reason or "unknown input"] += 1
@@ -532,6 +530,11 @@ class NeuralTSPolicy(BasePolicy):
             learning.cost_inputs += 1
             learning.window_cost += trace.total_cost
             learning.window_inputs += 1
+
+    def forget(self, input_id: str) -> None:
+        """Drop the oldest begun input of ``input_id``: it will get no feedback."""
+        with self._lock:
+            self._pending.pop(input_id)
 
     def _loss(self, feedback: Feedback) -> float:
         weights = self.config.binary_rewards

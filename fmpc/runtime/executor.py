@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from fmpc.ir.core import Module
+from fmpc.ir.core import Module, Region
 from fmpc.ir.ops import CallOp
 from fmpc.ir.ops_batch import BatchCallOp
 from fmpc.ir.types import ListType
@@ -47,6 +47,7 @@ from fmpc.runtime.backends.jax import JaxBackend
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.inputs import InputItem
+from fmpc.runtime.limits import RunLimits
 from fmpc.runtime.policy import (
     CALLS_SO_FAR,
     COST_SO_FAR,
@@ -196,9 +197,13 @@ class _ExecRun(RunState):
     """The state of one executor run: the interpreter's, plus the policy episode, the calls
     made, the features adaptive policies read and the time spent deciding."""
 
-    def __init__(self, image: Any, started: _Started, batcher: _WindowBatcher | None) -> None:
+    def __init__(
+        self, image: Any, started: _Started, batcher: _WindowBatcher | None, limits: RunLimits
+    ) -> None:
         super().__init__(image)
+        self.meter = limits.meter()
         self.input_id = str(getattr(image, "id", ""))
+        self.input_key: str | None = None
         self.episode = started.episode
         self.decision_time = started.seconds
         self.batcher = batcher
@@ -319,7 +324,9 @@ class Executor(Interpreter):
     ``cache``: an ``ExecutionCache`` to share backend outputs (none by default). ``fallbacks``:
     replace a failed backend by its configured fallback. ``costs``: nominal cost per
     ``(function, backend name)`` shown to the policy (``SiteInfo.costs``), overriding
-    ``nominal_cost``. Raises ``RoutingError`` when a site cannot be served and ``PolicyError``
+    ``nominal_cost``. ``limits``: what one input may use (``RunLimits``; by default
+    ``DEFAULT_MAX_CALLS`` call-site executions and ``DEFAULT_TIME_LIMIT_S`` seconds); an input
+    past a limit fails with the reason. Raises ``RoutingError`` when a site cannot be served and ``PolicyError``
     when the policy cannot route the program (``Policy.bind``)::
 
         executor = Executor(module, table, StaticPolicy("smallest"), cache=ExecutionCache())
@@ -339,10 +346,12 @@ class Executor(Interpreter):
         costs: Mapping[tuple[str, str], float] | None = None,
         check_results: bool = True,
         verify_module: bool = True,
+        limits: RunLimits | None = None,
     ) -> None:
         super().__init__(
             module, {}, helpers, check_results=check_results, verify_module=verify_module
         )
+        self.limits = limits if limits is not None else RunLimits()
         self.table = backends
         self.policy = policy
         self.cache = cache
@@ -399,7 +408,7 @@ class Executor(Interpreter):
 
     def new_run(self, image: Any) -> RunState:
         """A fresh run with the policy's episode for ``image`` started."""
-        return _ExecRun(image, self._start(image), None)
+        return _ExecRun(image, self._start(image), None, self.limits)
 
     def _start(self, image: Any) -> _Started:
         input_id = str(getattr(image, "id", ""))
@@ -433,7 +442,7 @@ class Executor(Interpreter):
     def _execute(
         self, image: Any, started: _Started, batcher: _WindowBatcher | None
     ) -> ExecutionResult:
-        run = _ExecRun(image, started, batcher)
+        run = _ExecRun(image, started, batcher, self.limits)
         error = started.error
         answer = None
         if error is None:
@@ -475,7 +484,19 @@ class Executor(Interpreter):
                 )
         return outputs
 
+    def run_region(self, region: Region, args: Sequence[Any], run: RunState) -> list[Any]:
+        """The interpreter's ``run_region``, first checking the input's time limit (so that a
+        loop without backend calls cannot run past it)."""
+        if isinstance(run, _ExecRun):
+            problem = run.meter.overtime()
+            if problem is not None:
+                raise self.error(region.parent or self.module.entry, problem)
+        return super().run_region(region, args, run)
+
     def _serve(self, op: CallOp, items: list[Args], run: _ExecRun) -> list[Any]:
+        problem = run.meter.add_calls(len(items))
+        if problem is not None:
+            raise self.error(op, problem)
         site = self._sites[op.site]
         first = run.calls[op.site] - len(items)
         pending = self._first_attempts(op, site, len(items), first, run)
@@ -560,8 +581,10 @@ class Executor(Interpreter):
     def _key(self, op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun) -> Any:
         if self.cache is None:
             return None
+        if run.input_key is None:  # by content, hashed once per input (ids may repeat)
+            run.input_key = self.cache.input_key(run.image) or ""
         return self.cache.key(
-            run.input_id, op.site, op.fn, attempt.backend.name, items[attempt.item]
+            run.input_key, op.site, op.fn, attempt.backend.name, items[attempt.item]
         )
 
     @staticmethod
@@ -686,8 +709,10 @@ def run_stream(
 ) -> Iterator[StreamStep]:
     """Stream ``items`` through ``executor`` window by window (``window`` inputs, default the
     policy's), then, for each labelled input in order, give the policy its feedback
-    (``observe``) when ``learn``. Yields one ``StreamStep`` per item, in order."""
+    (``observe``) when ``learn``; an unlabelled input is ``forget``-ed by policies that keep
+    state per begun input. Yields one ``StreamStep`` per item, in order."""
     size = max(1, window or int(getattr(executor.policy, "window", 1) or 1))
+    forget = getattr(executor.policy, "forget", None)
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         readable = [item.image for item in chunk if item.image is not None]
@@ -702,4 +727,6 @@ def run_stream(
                 feedback = Feedback.of(result.answer, item.label, error=result.error)
                 if learn:
                     executor.policy.observe(result.trace, feedback)
+            elif learn and forget is not None:
+                forget(result.input_id)
             yield StreamStep(item, result, feedback)
