@@ -122,7 +122,7 @@ def run_command(
         )
         return 1
     try:
-        resumed = _resume(executor.policy, args)
+        resumed = _resume(executor.policy, args, err)
         summary = _stream(executor, source, args, err, resumed)
     except _setup_errors() as exc:  # a checkpoint that cannot be used
         err.print(
@@ -135,9 +135,10 @@ def run_command(
     return 0
 
 
-def _resume(policy: Policy, args: argparse.Namespace) -> int:
+def _resume(policy: Policy, args: argparse.Namespace, err: Console) -> int:
     """Check ``--checkpoint``/``--resume``; restore the policy and return the inputs it has
-    seen (0 without ``--resume``)."""
+    seen (0 without ``--resume``). A damaged checkpoint step is named in a warning and the
+    newest readable one is used."""
     import jax
 
     from fmpc.policies.checkpoint import restore_policy
@@ -147,7 +148,13 @@ def _resume(policy: Policy, args: argparse.Namespace) -> int:
         return 0
     if not jax.tree.leaves(policy.state()):
         raise RunSetupError(f"--checkpoint: policy {policy.name} has no learning state to save")
-    return restore_policy(policy, directory) if args.resume else 0
+    if not args.resume:
+        return 0
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, style="yellow")
+
+    return restore_policy(policy, directory, on_damaged=warn)
 
 
 def _message(exc: BaseException) -> str:
@@ -462,9 +469,9 @@ def _stream(
             status="",
         )
         items = itertools.islice(source, resumed, None)
-        for step in run_stream(executor, items, window=args.window):
+        for step in run_stream(executor, items, window=args.window, start=resumed):
             summary.add(step)
-            if directory is not None and (summary.seen - resumed) % window == 0:
+            if directory is not None and summary.seen % window == 0:
                 save_policy(executor.policy, directory, inputs_seen=summary.seen)
             _show_error(step, summary, progress)
             progress.update(task, advance=1, status=_status(summary))

@@ -53,6 +53,9 @@ PAPER_REWARDS = (1000.0, -100.0, 1.0, -100.0)
 """The paper's rewards for yes/no answers: true positive, false negative, true negative, false
 positive (for streams with about 1 positive in 100)."""
 
+DECIDE_BATCH = 8
+"""Images begun per compiled call: a window's images go in chunks of this many, padded."""
+
 MAX_PENDING = 8192
 """Inputs begun but not yet observed that a policy remembers (the oldest are forgotten)."""
 
@@ -421,6 +424,24 @@ class NeuralTSPolicy(BasePolicy):
             return _Snapshot(learning.params, learning.u, learning.lam, first)
 
     def _start_batch(
+        self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
+    ) -> list[tuple[Episode, _Context]]:
+        """Begin images of one shape, ``DECIDE_BATCH`` at a time (the last chunk padded), so
+        that every image is computed in a batch of the same size: XLA's numerics depend on the
+        batch size, and a window's size must not change what is decided or learned (a resumed
+        run's first window is shorter than the uninterrupted run's)."""
+        made: list[tuple[Episode, _Context]] = []
+        for first in range(0, len(pixels), DECIDE_BATCH):
+            chunk = pixels[first : first + DECIDE_BATCH]
+            padded = np.concatenate(
+                [chunk, np.zeros((DECIDE_BATCH - len(chunk), *shape), chunk.dtype)]
+            )
+            chunk_hashes = hashes[first : first + DECIDE_BATCH]
+            padded_hashes = chunk_hashes + [0] * (DECIDE_BATCH - len(chunk))
+            made += self._start_chunk(snapshot, padded, padded_hashes, shape)[: len(chunk)]
+        return made
+
+    def _start_chunk(
         self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
     ) -> list[tuple[Episode, _Context]]:
         if self.adaptive:

@@ -706,15 +706,22 @@ def run_stream(
     *,
     window: int | None = None,
     learn: bool = True,
+    start: int = 0,
 ) -> Iterator[StreamStep]:
     """Stream ``items`` through ``executor`` window by window (``window`` inputs, default the
     policy's), then, for each labelled input in order, give the policy its feedback
     (``observe``) when ``learn``; an unlabelled input is ``forget``-ed by policies that keep
-    state per begun input. Yields one ``StreamStep`` per item, in order."""
+    state per begun input. Yields one ``StreamStep`` per item, in order.
+
+    ``start`` is the position of the first item in the whole stream (the inputs a resumed run
+    skips): windows end at multiples of the window size counted from the stream's beginning, so
+    a run resumed at any input decides exactly as the uninterrupted one."""
     size = max(1, window or int(getattr(executor.policy, "window", 1) or 1))
     forget = getattr(executor.policy, "forget", None)
     iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+    first = size - start % size
+    while chunk := list(itertools.islice(iterator, first)):
+        first = size
         readable = [item.image for item in chunk if item.image is not None]
         results = iter(executor.run_window(readable))
         for item in chunk:
