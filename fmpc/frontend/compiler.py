@@ -9,6 +9,7 @@ import ast
 import warnings
 from pathlib import Path
 
+from fmpc.frontend.bounds import check_bounds, source_too_long
 from fmpc.frontend.checks import check_program
 from fmpc.frontend.diagnostics import WARNING, CompileError, Diagnostic, Reporter, SourceText
 from fmpc.frontend.functions import FunctionMixin
@@ -76,8 +77,13 @@ def compile_source_with_warnings(
 
 def _lower(source: str, text: SourceText, library: Library) -> tuple[Module, Reporter]:
     checked = Reporter(text)
+    too_long = source_too_long(source)
+    if too_long is not None:
+        raise CompileError([text.diagnostic(1, 1, too_long)])
     tree = _parse(source, text, checked)
     program = check_program(tree, library, checked)
+    if not check_bounds(tree, program, checked):  # too large to lower in bounded time
+        return Module([]), checked
     hints: dict[HintKey, Type] = {}
     for _ in range(MAX_ATTEMPTS):
         report = Reporter(text)
