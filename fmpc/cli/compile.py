@@ -31,11 +31,15 @@ def compile_program(path: str):  # type: ignore[no-untyped-def]
     """Compile and verify the program at ``path``; warnings (including literals outside the
     embedded world's vocabulary) go to stderr."""
     from fmpc.frontend import compile_source_with_warnings
+    from fmpc.frontend.compiler import read_source
     from fmpc.ir import verify
     from fmpc.worlds.perception import check_literal
 
+    if not Path(path).is_file():
+        read_text(path)  # the usual message for a missing file or a directory
+    name = Path(path).name
     module, warnings = compile_source_with_warnings(
-        read_text(path), filename=Path(path).name, literal_check=check_literal
+        read_source(path, name), filename=name, literal_check=check_literal
     )
     for warning in warnings:
         print(warning.format(), file=sys.stderr)

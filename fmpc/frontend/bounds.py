@@ -57,9 +57,10 @@ def check_bounds(tree: ast.Module, program: Program, report: Reporter) -> bool:
     """Report every bound ``tree`` passes; ``False`` when it is too large to lower."""
     fits = True
     nodes = 0
+    literals = _Literals()
     for node in ast.walk(tree):
         nodes += 1
-        problem = _operand_problem(node) or _constant_problem(node)
+        problem = _operand_problem(node) or _constant_problem(node, literals)
         if problem is not None:
             report.at(getattr(node, "lineno", 1), getattr(node, "col_offset", 0), problem)
             fits = False
@@ -91,13 +92,13 @@ def _operand_problem(node: ast.AST) -> str | None:
 # ---------------------------------------------------------------- constants
 
 
-def _constant_problem(node: ast.AST) -> str | None:
+def _constant_problem(node: ast.AST, literals: _Literals) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
         return _too_long(len(node.value), "this literal")
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
         return _too_long(len(node.elts), "this literal")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        length = _repeated_length(node)
+        length = literals.repeated_length(node)
         return _too_long(length, "this repetition") if length is not None else None
     if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
         return _format_problem(node.format_spec)
@@ -110,36 +111,56 @@ def _too_long(length: int, what: str) -> str | None:
     return f"{what} would have {length} items or characters; at most {MAX_CONSTANT_LENGTH} are supported"
 
 
-def _repeated_length(node: ast.BinOp) -> int | None:
-    """The length of ``sequence * count`` when both are literals (``None`` otherwise)."""
-    for sequence, count in ((node.left, node.right), (node.right, node.left)):
-        length, times = _literal_length(sequence), _literal_int(count)
-        if length is not None and times is not None:
-            return length * max(times, 0)
-    return None
+class _Literals:
+    """Lengths of literal sequences and values of literal integers, each node computed once
+    (a long chain of products is walked once, not once per sub-chain)."""
 
+    def __init__(self) -> None:
+        self._lengths: dict[int, int | None] = {}
+        self._ints: dict[int, int | None] = {}
 
-def _literal_length(node: ast.expr) -> int | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
-        return len(node.value)
-    if isinstance(node, ast.List | ast.Tuple):
-        return len(node.elts)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        return _repeated_length(node)
-    return None
+    def repeated_length(self, node: ast.BinOp) -> int | None:
+        """The length of ``sequence * count`` when both are literals (``None`` otherwise)."""
+        for sequence, count in ((node.left, node.right), (node.right, node.left)):
+            length = self.length(sequence)
+            times = self.integer(count) if length is not None else None
+            if length is not None and times is not None:
+                return length * max(times, 0)
+        return None
 
+    def length(self, node: ast.expr) -> int | None:
+        key = id(node)
+        if key not in self._lengths:
+            self._lengths[key] = self._length(node)
+        return self._lengths[key]
 
-def _literal_int(node: ast.expr) -> int | None:
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = _literal_int(node.operand)
-        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        left, right = _literal_int(node.left), _literal_int(node.right)
-        if left is not None and right is not None and abs(left) < 2**62 and abs(right) < 2**62:
-            return left * right
-    return None
+    def _length(self, node: ast.expr) -> int | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+            return len(node.value)
+        if isinstance(node, ast.List | ast.Tuple):
+            return len(node.elts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            return self.repeated_length(node)
+        return None
+
+    def integer(self, node: ast.expr) -> int | None:
+        key = id(node)
+        if key not in self._ints:
+            self._ints[key] = self._integer(node)
+        return self._ints[key]
+
+    def _integer(self, node: ast.expr) -> int | None:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            inner = self.integer(node.operand)
+            return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            left = self.integer(node.left)
+            right = self.integer(node.right) if left is not None else None
+            if left is not None and right is not None and max(abs(left), abs(right)) < 2**62:
+                return left * right
+        return None
 
 
 def _format_problem(spec: ast.expr) -> str | None:
