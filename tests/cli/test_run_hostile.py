@@ -96,22 +96,27 @@ def _run(files: Path, *argv: str) -> tuple[int, dict[str, Any], str]:
     return status, summary(out) if status == 0 else {}, err
 
 
+def _bright(
+    files: Path,
+    inputs: Path,
+    *extra: str,
+    policy: str = "static:smallest",
+    config: str = "backends.yaml",
+) -> tuple[int, dict[str, Any], str]:
+    """``fmpc run bright.py --inputs INPUTS`` with ``config``'s backends."""
+    program, backends = str(files / "bright.py"), str(files / config)
+    return _run(
+        files, program, "--inputs", str(inputs), "--policy", policy, "--backends", backends, *extra
+    )
+
+
 def test_a_decompression_bomb_fails_its_input_and_the_stream_goes_on(files: Path) -> None:
     images = files / "images"
     images.mkdir()
     _png(images / "a.png", 230)
     (images / "b_bomb.png").write_bytes(png_header(65535, 65535))
     _png(images / "c.png", 20)
-    status, data, err = _run(
-        files,
-        str(files / "bright.py"),
-        "--inputs",
-        str(images),
-        "--policy",
-        "static:smallest",
-        "--backends",
-        str(files / "backends.yaml"),
-    )
+    status, data, err = _bright(files, images)
     assert status == 0 and data["inputs_seen"] == 3 and data["errors"] == 1
     assert data["calls_per_site"] == {"0": 2}  # the inputs after the bomb ran
     assert "b_bomb.png: cannot read the image (too large" in data["error_examples"][0]["error"]
@@ -119,18 +124,7 @@ def test_a_decompression_bomb_fails_its_input_and_the_stream_goes_on(files: Path
 
 
 def test_a_smaller_pixel_limit_refuses_larger_images(files: Path) -> None:
-    status, data, _ = _run(
-        files,
-        str(files / "bright.py"),
-        "--inputs",
-        str(files / "light.png"),
-        "--policy",
-        "static:smallest",
-        "--backends",
-        str(files / "backends.yaml"),
-        "--max-pixels",
-        "63",
-    )
+    status, data, _ = _bright(files, files / "light.png", "--max-pixels", "63")
     assert status == 0 and data["errors"] == 1
     assert "more than the limit of 63" in data["error_examples"][0]["error"]
 
@@ -144,18 +138,8 @@ def test_duplicate_ids_keep_their_own_answers_and_feedback(files: Path, policy: 
         {"image": "light.png", "id": "same", "label": "yes"},
     ] * 2
     (files / "s.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    status, data, _ = _run(
-        files,
-        str(files / "bright.py"),
-        "--inputs",
-        str(files / "s.jsonl"),
-        "--policy",
-        policy,
-        "--backends",
-        str(files / "backends.yaml"),
-        "--window",
-        "1",  # one input at a time: each finds the previous inputs' calls in the cache
-    )
+    # one input at a time: each finds the previous inputs' calls in the cache
+    status, data, _ = _bright(files, files / "s.jsonl", "--window", "1", policy=policy)
     assert status == 0 and data["errors"] == 0 and data["labelled"] == 8
     assert data["accuracy"] == 1.0  # was 0.5: a cache keyed by id shared the answers
     assert data.get("feedback_skipped", {}) == {}  # was {"unknown input": ...}
@@ -166,16 +150,7 @@ def test_a_failing_backend_served_by_its_fallback_is_reported(files: Path) -> No
         "tests.cli.test_run_hostile:bright\n", "tests.cli.test_run_hostile:broken\n"
     )
     (files / "broken.yaml").write_text(config)
-    status, data, err = _run(
-        files,
-        str(files / "bright.py"),
-        "--inputs",
-        str(files / "light.png"),
-        "--policy",
-        "static:smallest",
-        "--backends",
-        str(files / "broken.yaml"),
-    )
+    status, data, err = _bright(files, files / "light.png", config="broken.yaml")
     assert status == 0 and data["errors"] == 0 and data["backend_counts"] == {"0": {"bright": 1}}
     assert data["backend_failures"] == {"exists/bright": 1}
     assert data["fallbacks"] == {"exists/bright -> steady": 1}
@@ -242,3 +217,45 @@ def test_bad_limits_are_one_line_errors(files: Path, flag: str, value: str, mess
         "--backends", "perfect", flag, value,
     )  # fmt: skip
     assert status == 1 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("deep", "functions: {exists: " + "[" * 3000 + "]" * 3000 + "}\n", ":1:"),
+        ("laughs", None, ":7:"),
+        ("nul", "version: 1\x00\n", ":1:11: character #x0000 is not allowed in YAML"),
+    ],
+)
+def test_hostile_backend_configs_are_one_line_errors_of_fmpc_run(
+    files: Path, name: str, text: str | None, message: str
+) -> None:
+    from tests.runtime.test_yaml_limits import laughs
+
+    (files / f"{name}.yaml").write_text(text if text is not None else laughs())
+    start = time.perf_counter()
+    status, _, err = fmpc_run(
+        str(files / "bright.py"), "--world", "digits", "--n", "2", "--policy", "random",
+        "--backends", str(files / f"{name}.yaml"),
+    )  # fmt: skip
+    assert time.perf_counter() - start < 10  # billion laughs hung for over a minute
+    assert status == 1 and "Traceback" not in err  # deep nesting was a RecursionError
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"fmpc run: error: {files / name}.yaml{message}")
+
+
+def test_labels_that_cannot_be_answers_are_errors_not_scored(files: Path) -> None:
+    (files / "exists.py").write_text(
+        "def execute_command(image):\n    return ImagePatch(image).exists('digit')\n"
+    )
+    rows = [{"image": "light.png", "label": label} for label in ("yes", [1], None, float("nan"))]
+    (files / "s.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    status, data, _ = _run(
+        files, str(files / "exists.py"), "--inputs", str(files / "s.jsonl"),
+        "--policy", "static:smallest", "--backends", str(files / "backends.yaml"),
+    )  # fmt: skip
+    assert status == 0 and data["inputs_seen"] == 4
+    assert data["labelled"] == 1 and data["accuracy"] == 1.0  # was 0.25: lists, NaN scored wrong
+    assert data["errors"] == 2 and "s.jsonl:2: the label [1] does not fit" in str(
+        data["error_examples"]
+    )
