@@ -54,7 +54,8 @@ PAPER_REWARDS = (1000.0, -100.0, 1.0, -100.0)
 positive (for streams with about 1 positive in 100)."""
 
 DECIDE_BATCH = 8
-"""Images begun per compiled call: a window's images go in chunks of this many, padded."""
+"""Images begun per compiled call by ``neural-ts``: a window's images go in chunks of this
+many, padded (``adaptive-ts``, whose window is one input, begins them one at a time)."""
 
 MAX_PENDING = 8192
 """Inputs begun but not yet observed that a policy remembers (the oldest are forgotten)."""
@@ -318,6 +319,7 @@ class NeuralTSPolicy(BasePolicy):
 
     adaptive = False
     kind = "neural-ts"
+    decide_batch = DECIDE_BATCH
 
     def __init__(self, config: TSConfig | None = None) -> None:
         self.config = config or TSConfig()
@@ -426,18 +428,19 @@ class NeuralTSPolicy(BasePolicy):
     def _start_batch(
         self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
     ) -> list[tuple[Episode, _Context]]:
-        """Begin images of one shape, ``DECIDE_BATCH`` at a time (the last chunk padded), so
+        """Begin images of one shape, ``decide_batch`` at a time (the last chunk padded), so
         that every image is computed in a batch of the same size: XLA's numerics depend on the
         batch size, and a window's size must not change what is decided or learned (a resumed
         run's first window is shorter than the uninterrupted run's)."""
+        size = self.decide_batch
         made: list[tuple[Episode, _Context]] = []
-        for first in range(0, len(pixels), DECIDE_BATCH):
-            chunk = pixels[first : first + DECIDE_BATCH]
+        for first in range(0, len(pixels), size):
+            chunk = pixels[first : first + size]
             padded = np.concatenate(
-                [chunk, np.zeros((DECIDE_BATCH - len(chunk), *shape), chunk.dtype)]
+                [chunk, np.zeros((size - len(chunk), *shape), chunk.dtype)]
             )
-            chunk_hashes = hashes[first : first + DECIDE_BATCH]
-            padded_hashes = chunk_hashes + [0] * (DECIDE_BATCH - len(chunk))
+            chunk_hashes = hashes[first : first + size]
+            padded_hashes = chunk_hashes + [0] * (size - len(chunk))
             made += self._start_chunk(snapshot, padded, padded_hashes, shape)[: len(chunk)]
         return made
 
@@ -725,6 +728,7 @@ class AdaptiveTSPolicy(NeuralTSPolicy):
 
     adaptive = True
     kind = "adaptive-ts"
+    decide_batch = 1
 
     def __init__(self, config: TSConfig | None = None) -> None:
         super().__init__(config)
