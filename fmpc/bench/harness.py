@@ -392,7 +392,7 @@ class _QueryBench:
         from fmpc.runtime.executor import Executor, run_stream
         from fmpc.runtime.inputs import InputItem
 
-        context = PolicyContext(self.seed, self.all_largest_cost)
+        context = PolicyContext(self.seed, self.all_largest_cost, self.query.id)
         policy = make_policy(method, context)
         items = [
             InputItem(image.id, image, label, labelled=True)

@@ -10,6 +10,7 @@ spec (``fmpc.policies.policy_from_spec``). ``default_methods(lams)`` is the pape
 ``all-largest``       ``static:largest``: every call site on its most expensive backend
 ``per-query``         one backend size for the whole program, chosen per input (a router)
 ``cascade``           the cascade pass's cheapest-first escalation, calibrated, no learning
+``defer(lam=L)``      fmpc's learned deferral: cheap first, re-check what is likely wrong
 ``neural-ts(lam=L)``  the paper's per-site policy (neural Thompson sampling), one per lambda
 ``adaptive-ts(...)``  the same, deciding each site when reached from what was computed so far
 ``budget(...)``       holds a target mean cost per input (a fraction of all-largest's)
@@ -38,9 +39,20 @@ ORACLE = "oracle"
 """The reference methods' names: savings are measured against these."""
 
 DEFAULT_LAMS: tuple[float, ...] = (0.01, 0.05, 0.2)
-"""The cost weights the learned policies are swept over by default, around their documented
-default of 0.05. Their costs are normalised per site (the largest backend costs 1), so these are
-not the paper's 0.001-0.005, which weigh costs in millions of parameters."""
+"""The cost weights the neural Thompson sampling policies are swept over by default, around
+their documented default of 0.05. Their costs are normalised per site (the largest backend
+costs 1), so these are not the paper's 0.001-0.005, which weigh costs in millions of
+parameters."""
+
+DEFER_LAMS: tuple[float, ...] = (0.01, 0.03, 0.1)
+"""The cost weights the deferral policy is swept over by default: the number of wrong answers
+one all-largest pass is worth (``fmpc.policies.deferral``). Chosen on streams of seed 1, never
+the benchmark's."""
+
+FAMILY_LAMS: Mapping[str, tuple[float, ...]] = MappingProxyType(
+    {"defer": DEFER_LAMS, "neural-ts": DEFAULT_LAMS, "adaptive-ts": DEFAULT_LAMS}
+)
+"""Each learned family's default sweep."""
 
 BUDGET_FRACTION = 0.1
 """The budgeted policy's target mean cost per input, as a fraction of all-largest's measured
@@ -50,6 +62,7 @@ OPTIONAL_POLICY_MODULES: tuple[str, ...] = (
     "fmpc.policies.neural_ts",
     "fmpc.policies.baselines",
     "fmpc.policies.budget",
+    "fmpc.policies.deferral",
 )
 """Modules that register more policies when they are installed; missing ones are fine."""
 
@@ -83,11 +96,13 @@ class Method:
 
 @dataclass(frozen=True)
 class PolicyContext:
-    """What a method's policy is made with on one stream: the ``seed``, and all-largest's mean
-    cost on that stream (the budgeted policy's target is a fraction of it)."""
+    """What a method's policy is made with on one stream: the ``seed``, all-largest's mean
+    cost on that stream (the budgeted policy's target is a fraction of it) and the query."""
 
     seed: int
     all_largest_cost: float | None = None
+    query: str | None = None
+    """The benchmark query scored (a warm-started policy must not have trained on it)."""
 
 
 def learned(family: str, lam: float) -> Method:
@@ -96,9 +111,10 @@ def learned(family: str, lam: float) -> Method:
 
 
 def default_methods(
-    lams: Sequence[float] = DEFAULT_LAMS, budget_fraction: float = BUDGET_FRACTION
+    lams: Sequence[float] | None = None, budget_fraction: float = BUDGET_FRACTION
 ) -> tuple[Method, ...]:
-    """The paper's line-up (see the module docstring), learned policies at each of ``lams``."""
+    """The line-up (see the module docstring): the references, the baselines, and each learned
+    family at each of ``lams`` (``None``: each family's ``FAMILY_LAMS``)."""
     methods = [
         Method(MONOLITHIC, MONOLITHIC, None),
         Method(ALL_SMALLEST, "static", "static:smallest"),
@@ -106,8 +122,8 @@ def default_methods(
         Method("per-query", "per-query", "per-query"),
         Method("cascade", "cascade", "cascade"),
     ]
-    for family in ("neural-ts", "adaptive-ts"):
-        methods += [learned(family, lam) for lam in lams]
+    for family in ("defer", "neural-ts", "adaptive-ts"):
+        methods += [learned(family, lam) for lam in (lams or FAMILY_LAMS[family])]
     methods.append(
         Method(
             f"budget({budget_fraction:g}x all-largest)",
@@ -131,14 +147,17 @@ def select_methods(methods: Sequence[Method], wanted: Sequence[str]) -> tuple[Me
     return tuple(m for m in methods if m.name in wanted or m.family in wanted)
 
 
-def demo_methods(lam: float) -> tuple[Method, ...]:
-    """The demo's short line-up: the references and one learned policy of each kind."""
+def demo_methods(lam: float, defer_lam: float = DEFER_LAMS[1]) -> tuple[Method, ...]:
+    """The demo's short line-up: the references, the baselines, fmpc's deferral policy and
+    the paper's per-site policy."""
     return (
         Method(MONOLITHIC, MONOLITHIC, None),
         Method(ALL_SMALLEST, "static", "static:smallest"),
         Method(ALL_LARGEST, "static", "static:largest"),
+        Method("per-query", "per-query", "per-query"),
+        Method("cascade", "cascade", "cascade"),
+        learned("defer", defer_lam),
         learned("neural-ts", lam),
-        learned("adaptive-ts", lam),
         Method(ORACLE, ORACLE, ORACLE),
     )
 
@@ -163,6 +182,8 @@ def make_policy(method: Method, context: PolicyContext) -> Policy:
     if method.spec is None:
         raise ValueError(f"{method.name} has no policy")
     options: dict[str, Any] = {"seed": context.seed, **method.options}
+    if context.query is not None:
+        options["benchmark_query"] = context.query
     if method.budget_fraction is not None:
         if context.all_largest_cost is None:
             raise MethodUnavailable("its target needs all-largest's cost, which was not measured")

@@ -6,7 +6,8 @@ cost relative to the oracle (``cost / oracle's``). ``results_document`` is the `
 of issue 7::
 
     {"methods": [{"method", "task", "f1", "accuracy", "mean_cost", "savings_vs_monolithic",
-                  "savings_vs_all_largest", "cost_vs_oracle", "decision_overhead_ms"}, ...],
+                  "savings_vs_all_largest", "cost_vs_oracle", "decision_overhead_ms",
+                  "decision_startup_s"}, ...],
      "details": [...], "skipped": {...}, "failed": {...}, "skipped_queries": {...},
      "settings": {...}}
 
@@ -40,6 +41,7 @@ RESULT_KEYS = (
     "savings_vs_all_largest",
     "cost_vs_oracle",
     "decision_overhead_ms",
+    "decision_startup_s",
 )
 """The keys of each entry of ``results.json``'s ``methods``, in order."""
 
@@ -75,6 +77,7 @@ class Row:
             self.savings_vs_all_largest,
             self.cost_vs_oracle,
             s.decision_overhead_ms,
+            s.decision_startup_s,
         )
         return dict(zip(RESULT_KEYS, values, strict=True))
 
@@ -176,6 +179,7 @@ def results_table(rows: Sequence[Row], task: str, title: str | None = None) -> T
     table.add_column("save vs largest", justify="right")
     table.add_column("x oracle", justify="right")
     table.add_column("decide ms", justify="right")
+    table.add_column("startup s", justify="right")
     for row in (r for r in rows if r.task == task):
         s = row.stats
         quality = [_num(s.f1), _num(s.f1_pooled)] if binary else []
@@ -188,6 +192,7 @@ def results_table(rows: Sequence[Row], task: str, title: str | None = None) -> T
             _pct(row.savings_vs_all_largest),
             _num(row.cost_vs_oracle, ".2f"),
             _num(s.decision_overhead_ms, ".3f"),
+            _num(s.decision_startup_s, ".2f"),
         )
     return table
 

@@ -3,15 +3,18 @@
 ::
 
     fmpc run PROGRAM (--world digits --n N [--seed S] | --inputs DIR_OR_JSONL) --policy POLICY
-             [--backends CONFIG.yaml | --backends perfect] [--window K] [--json]
+             [--backends CONFIG.yaml | --backends perfect] [--library FILE] [--window K] [--json]
 
 ``PROGRAM`` is a Python program (``.py``), or a compiled one: IR text (``.fmp``) or IR JSON
 (``.json``). With ``--world`` the inputs are scenes of the embedded world, each labelled with the
 program's answer under perfect perception; with ``--inputs`` they are the PNG/JPEG images of a
 directory or the lines of a JSONL file (``{"image": PATH, "label": ...}``). Backends: the model
 zoo by default, a YAML config with ``--backends``, or perfect perception (cost 0, for checking a
-program) with ``--backends perfect``. A progress bar goes to stderr; with ``--json`` the last
-line on stdout is one JSON object summarising the run (see ``RunSummary.to_json``).
+program) with ``--backends perfect``. ``--library FILE`` declares functions beyond the default
+library, for the program and for the config. With ``--world`` the program is compiled for that
+world (warnings for literals outside its vocabulary). A progress bar goes to stderr; with
+``--json`` the last line on stdout is one JSON object summarising the run (see
+``RunSummary.to_json``).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from fmpc.cli.errors import describe, user_errors
+from fmpc.cli.program import ProgramReader, add_library_argument
 
 if TYPE_CHECKING:  # the heavy modules (JAX among them) load only when ``run`` runs
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from fmpc.frontend import Library
     from fmpc.ir.core import Module
     from fmpc.runtime.backends.table import BackendTable
     from fmpc.runtime.executor import Executor, StreamStep
@@ -42,29 +48,6 @@ MAX_SHOWN_ERRORS = 10
 
 class RunSetupError(Exception):
     """Something ``fmpc run`` was given cannot be used; reported without a traceback."""
-
-
-def _setup_errors() -> tuple[type[BaseException], ...]:
-    """What ``fmpc run`` reports as a message and exit status 1."""
-    from fmpc.frontend import CompileError
-    from fmpc.ir import ParseError, VerifyError
-    from fmpc.policies.base import PolicyError
-    from fmpc.runtime.config import ConfigError
-    from fmpc.runtime.executor import RoutingError
-    from fmpc.runtime.inputs import InputError
-    from fmpc.runtime.registry import PluginError
-
-    return (
-        RunSetupError,
-        CompileError,
-        ParseError,
-        VerifyError,
-        ConfigError,
-        PolicyError,
-        RoutingError,
-        InputError,
-        PluginError,
-    )
 
 
 def add_run_command(subparsers: Any) -> None:
@@ -92,6 +75,7 @@ def add_run_command(subparsers: Any) -> None:
         help="static:smallest, static:largest, static:<backend>, random, ...",
     )
     parser.add_argument("--backends", metavar="CONFIG.yaml", help="backend config, or 'perfect'")
+    add_library_argument(parser)
     parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
     add_limit_arguments(parser)
     parser.add_argument("--lam", type=float, help="cost weight of learned policies (default 0.05)")
@@ -112,22 +96,20 @@ def run_command(
     args: argparse.Namespace, console: Console | None = None, err: Console | None = None
 ) -> int:
     """Run ``fmpc run`` with parsed ``args``: 0 when the stream ran, 1 on a setup error."""
-    console = console or Console()
-    err = err or Console(stderr=True)
+    from fmpc.cli.console import console as cli_console
+
+    console = console or cli_console()
+    err = err or cli_console(stderr=True)
     try:
-        executor, source = _set_up(args)
-    except _setup_errors() as exc:
-        err.print(
-            f"fmpc run: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True
-        )
+        executor, source = _set_up(args, err)
+    except user_errors() as exc:
+        _print_error(err, exc)
         return 1
     try:
         resumed = _resume(executor.policy, args, err)
         summary = _stream(executor, source, args, err, resumed)
-    except _setup_errors() as exc:  # a checkpoint that cannot be used
-        err.print(
-            f"fmpc run: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True
-        )
+    except user_errors() as exc:  # a checkpoint that cannot be used
+        _print_error(err, exc)
         return 1
     finally:
         executor.table.close()
@@ -157,28 +139,29 @@ def _resume(policy: Policy, args: argparse.Namespace, err: Console) -> int:
     return restore_policy(policy, directory, on_damaged=warn)
 
 
-def _message(exc: BaseException) -> str:
-    from fmpc.frontend import CompileError
-
-    return exc.format() if isinstance(exc, CompileError) else str(exc)
+def _print_error(err: Console, exc: BaseException) -> None:
+    err.print(describe("fmpc run", exc), markup=False, highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------- set-up
 
 
-def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
+def _set_up(args: argparse.Namespace, err: Console) -> tuple[Executor, InputSource]:
     from fmpc.policies.base import policy_from_spec
     from fmpc.runtime.cache import ExecutionCache
     from fmpc.runtime.executor import Executor
     from fmpc.runtime.inputs import open_inputs, world_inputs
 
     _check_arguments(args)
-    module = load_program(args.program)
+    reader = ProgramReader.from_args(
+        args, warn=lambda d: err.print(d.format(), markup=False, highlight=False, soft_wrap=True)
+    )
+    module = load_program(args.program, reader)
     if args.world is not None:
         source = world_inputs(module, args.n, world=args.world, seed=args.seed)
     else:
-        source = open_inputs(args.inputs, module=module, max_pixels=args.max_pixels)
-    table, costs = make_backends(args.backends)
+        source = open_inputs(args.inputs, module=module, max_pixels=max_pixels(args))
+    table, costs = make_backends(args.backends, reader.library)
     try:
         policy = policy_from_spec(args.policy, **policy_options(args))
         cache = ExecutionCache()
@@ -194,44 +177,55 @@ def _set_up(args: argparse.Namespace) -> tuple[Executor, InputSource]:
     return executor, source
 
 
+LIMIT_DEFAULTS = {"max_calls": 1000, "time_limit": 120.0, "max_pixels": 25_000_000}
+"""The defaults the help shows; the runtime's own (``fmpc.runtime.limits``,
+``fmpc.runtime.image_files``) apply, and a test keeps the two equal (building the parser must
+not import the runtime)."""
+
+
 def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
     """``--max-calls``, ``--time-limit`` and ``--max-pixels``: what one input may use."""
-    from fmpc.runtime.image_files import MAX_IMAGE_PIXELS
-    from fmpc.runtime.limits import DEFAULT_MAX_CALLS, DEFAULT_TIME_LIMIT_S
-
+    shown = LIMIT_DEFAULTS
     parser.add_argument(
         "--max-calls",
         type=int,
-        default=DEFAULT_MAX_CALLS,
         metavar="N",
-        help=f"routable calls one input may make, 0 for no limit (default {DEFAULT_MAX_CALLS})",
+        help=f"routable calls one input may make, 0 for no limit (default {shown['max_calls']})",
     )
     parser.add_argument(
         "--time-limit",
         type=float,
-        default=DEFAULT_TIME_LIMIT_S,
         metavar="SECONDS",
-        help=f"seconds one input may run, 0 for no limit (default {DEFAULT_TIME_LIMIT_S:g})",
+        help=f"seconds one input may run, 0 for no limit (default {shown['time_limit']:g})",
     )
     parser.add_argument(
         "--max-pixels",
         type=int,
-        default=MAX_IMAGE_PIXELS,
         metavar="N",
-        help=f"largest input image in pixels, checked before decoding (default {MAX_IMAGE_PIXELS})",
+        help="largest input image in pixels, checked before decoding "
+        f"(default {shown['max_pixels']})",
     )
 
 
 def run_limits(args: argparse.Namespace) -> Any:
-    """The ``RunLimits`` of ``--max-calls`` and ``--time-limit`` (0 switches one off)."""
-    from fmpc.runtime.limits import LimitError, RunLimits
+    """The ``RunLimits`` of ``--max-calls`` and ``--time-limit`` (0 switches one off; absent,
+    the runtime's defaults)."""
+    from fmpc.runtime.limits import DEFAULT_MAX_CALLS, DEFAULT_TIME_LIMIT_S, LimitError, RunLimits
 
-    calls, seconds = args.max_calls, args.time_limit
+    calls = DEFAULT_MAX_CALLS if args.max_calls is None else args.max_calls
+    seconds = DEFAULT_TIME_LIMIT_S if args.time_limit is None else args.time_limit
     try:
         return RunLimits(calls if calls != 0 else None, seconds if seconds != 0 else None)
     except LimitError as exc:
         flag = "--max-calls" if "max_calls" in str(exc) else "--time-limit"
         raise RunSetupError(f"{flag}: {exc}") from None
+
+
+def max_pixels(args: argparse.Namespace) -> int:
+    """``--max-pixels``, or the runtime's default."""
+    from fmpc.runtime.image_files import MAX_IMAGE_PIXELS
+
+    return MAX_IMAGE_PIXELS if args.max_pixels is None else int(args.max_pixels)
 
 
 def policy_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -251,45 +245,33 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--n goes with --world; --inputs streams every input it names")
     if args.window is not None and args.window < 1:
         raise RunSetupError(f"--window must be >= 1, got {args.window}")
-    if args.max_pixels < 1:
+    if args.max_pixels is not None and args.max_pixels < 1:
         raise RunSetupError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if getattr(args, "resume", False) and getattr(args, "checkpoint", None) is None:
         raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
 
-def load_program(path: str) -> Module:
-    """The verified module of ``path``: a Python program, IR text (``.fmp``) or IR JSON."""
-    from fmpc.frontend import compile_file
-    from fmpc.ir import from_json, parse, verify
+def load_program(path: str, reader: ProgramReader | None = None) -> Module:
+    """The verified module of ``path``: a Python program, IR text (``.fmp``) or IR JSON
+    (``.json``), read by ``reader`` (default: the default library, no world)."""
+    if not Path(path).is_file():
+        raise RunSetupError(
+            f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file"
+        )
+    if reader is None:
+        from fmpc.library import DEFAULT_LIBRARY
 
-    file = Path(path)
-    if not file.is_file():
-        raise RunSetupError(f"{path}: no such file" if not file.exists() else f"{path}: not a file")
-    if file.suffix == ".py":
-        return compile_file(file)
-    text = _read(file)
-    if file.suffix == ".json":
-        try:
-            module = from_json(json.loads(text))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RunSetupError(f"{path}: not an fmpc IR JSON document ({exc})") from None
-    else:
-        module = parse(text, str(path))
-    verify(module)
-    return module
+        reader = ProgramReader(DEFAULT_LIBRARY)
+    return reader.any(path)
 
 
-def _read(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunSetupError(f"{file}: cannot read ({exc})") from None
-
-
-def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
-    """The backends for ``--backends``: a config file (any registered backend type),
-    ``perfect`` (the embedded world's perfect perception, cost 0), or (``None``) the model zoo;
-    with the nominal costs known beyond the backends themselves."""
+def make_backends(
+    spec: str | None, library: Library | None = None
+) -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
+    """The backends for ``--backends``: a config file (any registered backend type; its
+    functions those of ``library``, default the default library), ``perfect`` (the embedded
+    world's perfect perception, cost 0), or (``None``) the model zoo; with the nominal costs
+    known beyond the backends themselves."""
     from fmpc.worlds.plugin import PERFECT, perfect_table
 
     if spec == PERFECT:
@@ -301,7 +283,7 @@ def make_backends(spec: str | None) -> tuple[BackendTable, Mapping[tuple[str, st
 
     if not Path(spec).is_file():
         raise RunSetupError(f"{spec}: no such backend config (or pass --backends perfect)")
-    return load_backends(spec, library=DEFAULT_LIBRARY), {}
+    return load_backends(spec, library=library or DEFAULT_LIBRARY), {}
 
 
 def _zoo_table() -> tuple[BackendTable, Mapping[tuple[str, str], float]]:
@@ -367,16 +349,19 @@ class RunSummary:
             self.fallbacks[f"{call.fn}/{call.fell_back_from} -> {call.backend}"] += 1
 
     def failing_backends(self) -> list[str]:
-        """One line per backend that failed on every call it got, saying who served instead."""
+        """One line per backend that failed on every call it got while a fallback quietly
+        served them (without a fallback, each failed input is reported already)."""
         lines = []
         for name, failed in sorted(self.backend_failures.items()):
-            if failed < self.backend_calls[name]:
+            served = {k: n for k, n in self.fallbacks.items() if k.startswith(f"{name} -> ")}
+            if failed < self.backend_calls[name] or not served:
                 continue
             fn, backend = name.split("/", 1)
-            served = {k: n for k, n in self.fallbacks.items() if k.startswith(f"{name} -> ")}
             instead = ", ".join(f"{k.split(' -> ')[1]} ({n})" for k, n in served.items())
-            what = f"its fallback served {instead}" if instead else "no fallback served them"
-            lines.append(f"backend {backend!r} ({fn}) failed on all {failed} of its calls; {what}")
+            lines.append(
+                f"backend {backend!r} ({fn}) failed on all {failed} of its calls; "
+                f"its fallback served {instead}"
+            )
         return lines
 
     def _score(self, answer: Any, label: Any, correct: bool) -> None:
@@ -444,6 +429,14 @@ def _stream(
     err: Console,
     resumed: int = 0,
 ) -> RunSummary:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from fmpc.ir.types import Bool
     from fmpc.policies.checkpoint import save_policy
     from fmpc.runtime.executor import run_stream
@@ -509,6 +502,8 @@ def _status(summary: RunSummary) -> str:
 
 
 def _report(summary: RunSummary, args: argparse.Namespace, console: Console) -> None:
+    from rich.table import Table
+
     data = summary.to_json()
     if args.json:
         console.print(

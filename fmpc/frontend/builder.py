@@ -15,19 +15,22 @@ from dataclasses import dataclass, field
 
 from fmpc.frontend.checks import Program
 from fmpc.frontend.diagnostics import WARNING, Reporter, SourceText
+from fmpc.frontend.narrowing import not_none_when
 from fmpc.frontend.typesys import (
     ERROR,
+    MAYBE_NONE,
     HintKey,
     PendingType,
+    conversion_steps,
+    converts,
     describe,
     is_error,
-    is_float_target,
     join,
     pending_key,
 )
-from fmpc.ir.core import Attr, Location, Op, Region, Value
+from fmpc.ir.core import Attr, Location, Module, Op, Region, Value
 from fmpc.ir.ops import CastOp, ConstOp, LibOp, MakeListOp
-from fmpc.ir.types import Float, Image, ListType, Patch, Type
+from fmpc.ir.types import Image, ListType, NoneT, OptionalType, Patch, Type
 from fmpc.library import Library
 
 RETURN_SLOT = "return"  # hidden loop-carried variable of inlined helpers (a keyword: no clash)
@@ -92,9 +95,14 @@ class LowererBase:
         self.region = Region()
         self.frame = Frame("<module>", {}, "entry")
         self.inline_stack: list[str] = []
+        self.callers: list[Frame] = []  # the frames an inlined helper was called from
+        self.unknown_names: set[tuple[str, str]] = set()  # (function, name) already reported
+        self.loop_items: set[Value] = set()  # the item arguments of loops and comprehensions
         self.called: set[str] = set()
         # pending types that silenced a check: reported at the end if never learned
         self.silenced: set[HintKey] = set()
+        # Optional[T] -> T conversions made by tests like `x is not None` (unused ones go)
+        self.narrowings: list[Op] = []
 
     # ------------------------------------------------------------------ lowering hooks
 
@@ -187,6 +195,13 @@ class LowererBase:
         """A value standing for an expression that was already reported."""
         return Value(ERROR)
 
+    @staticmethod
+    def stand_in(t: Type) -> Value:
+        """A value of type ``t`` standing for an expression that was already reported but whose
+        type is known (a library call with a wrong argument): later, independent mistakes with
+        it are still reported. Like poison, it never reaches a returned module."""
+        return Value(t)
+
     def quiet(self, *values: Value) -> bool:
         """Whether any of ``values`` is poison or a bare pending element (stay silent)."""
         pending = [v.type.key for v in values if isinstance(v.type, PendingType)]
@@ -235,18 +250,26 @@ class LowererBase:
         if is_error(got) or isinstance(got, PendingType):
             self.quiet(value)
             return self.poison()
-        if is_float_target(got, want):
-            return self.emit(CastOp, node, [value], [Float]).result
+        if converts(got, want):
+            for step in conversion_steps(got, want):
+                value = self.emit(CastOp, node, [value], [step]).result
+            return value
         if got == Image and want == Patch:
             return self.image_to_patch(value, node)
+        if isinstance(want, OptionalType) and got != NoneT:
+            inner = self.coerce(value, want.inner, node, what)
+            return inner if self.quiet(inner) else self.coerce(inner, want, node, what)
         if pending_key(got) is not None and join(got, want) == want:
             self.learn_from(got, want)
             return self.poison()
         if pending_key(want) is not None and join(got, want) == got:
             self.learn_from(want, got)
             return self.poison()
+        hint = ""
+        if isinstance(got, OptionalType) and join(got.inner, want) == want:
+            hint = MAYBE_NONE
         return self.type_error(
-            node, f"{what} has type {describe(got)}, expected {describe(want)}", got, want
+            node, f"{what} has type {describe(got)}, expected {describe(want)}{hint}", got, want
         )
 
     def image_to_patch(self, image: Value, node: ast.AST) -> Value:
@@ -283,7 +306,41 @@ class LowererBase:
         coerced = [self.coerce(v, element, node, "list element") for v in items]
         return self.emit(MakeListOp, node, coerced, [ListType(element)]).result
 
+    # ------------------------------------------------------------------ narrowing
+
+    def narrow(self, test: ast.expr, truthy: bool) -> dict[str, tuple[Value, Value]]:
+        """Rebind the optional variables ``test`` proves are not None (when it is ``truthy``)
+        to their ``T`` value, in the current region; returns ``{name: (before, after)}``."""
+        done: dict[str, tuple[Value, Value]] = {}
+        for name in sorted(not_none_when(test, truthy)):
+            value = self.frame.env.get(name)
+            if isinstance(value, Value) and isinstance(value.type, OptionalType):
+                cast = self.emit(CastOp, test, [value], [value.type.inner])
+                self.narrowings.append(cast)
+                self.bind(name, cast.result)
+                done[name] = (value, cast.result)
+        return done
+
+    @staticmethod
+    def unnarrow(env: Env, done: dict[str, tuple[Value, Value]]) -> None:
+        """Undo :meth:`narrow` in ``env`` for the variables not assigned since."""
+        for name, (before, after) in done.items():
+            if env.get(name) is after:
+                env[name] = before
+
+    def drop_unused_narrowings(self, module: Module) -> None:
+        """Remove the narrowing conversions nothing reads."""
+        used = {v for op in module.walk() for v in op.operands}
+        for cast in self.narrowings:
+            if cast.result not in used and cast.parent is not None:
+                cast.parent.remove(cast)
+
     # ------------------------------------------------------------------ variables
+
+    def forget(self, names: Sequence[str]) -> None:
+        """Bind ``names`` to poison (their assignment was already reported)."""
+        for name in names:
+            self.frame.env[name] = self.poison()
 
     def bind(self, name: str, value: Value) -> None:
         """Assign ``value`` to variable ``name``."""

@@ -21,7 +21,17 @@ from fmpc.ir.ops import (
     SortOp,
     SumOp,
 )
-from fmpc.ir.types import Bool, Float, Int, ListType, NoneT, Str, Type, is_numeric
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Int,
+    ListType,
+    NoneT,
+    Str,
+    Type,
+    is_numeric,
+    unwrap_optional,
+)
 
 _CASTS: dict[str, Type] = {"int": Int, "float": Float, "str": Str, "bool": Bool}
 
@@ -122,7 +132,8 @@ class BuiltinMixin(CallMixin):
         if target == Bool:
             return self.truth(value, node)
         allowed = (Int, Float, Bool, Str, NoneT) if target == Str else (Int, Float, Bool, Str)
-        if value.type not in allowed:
+        source = unwrap_optional(value.type) if target == Str else value.type  # str(None) too
+        if source not in allowed:
             return self.type_error(
                 node, f"{name}() cannot convert a {describe(value.type)}", value.type
             )
@@ -211,14 +222,22 @@ class BuiltinMixin(CallMixin):
         if not self.arguments(node, "sorted", (1,), ("key", "reverse")):
             return self.poison()
         seq = self.sequence_argument(node.args[0])
-        reverse = False
+        reverse = self.reverse_flag(node)
+        if reverse is None:
+            return self.poison()
+        return self.ordered(SortOp, "sorted", seq, node, {"reverse": reverse})
+
+    def reverse_flag(self, node: ast.Call) -> bool | None:
+        """The ``reverse=`` of ``sorted(...)`` / ``xs.sort(...)`` (a literal; ``None`` when it is
+        not, after reporting it)."""
         for keyword in node.keywords:
             if keyword.arg == "reverse":
                 flag = keyword.value
                 if not (isinstance(flag, ast.Constant) and isinstance(flag.value, bool)):
-                    return self.error(flag, "reverse= must be True or False")
-                reverse = flag.value
-        return self.ordered(SortOp, "sorted", seq, node, {"reverse": reverse})
+                    self.error(flag, "reverse= must be True or False")
+                    return None
+                return flag.value
+        return False
 
     def ordered(
         self, cls: type[Op], name: str, seq: Value, node: ast.Call, attrs: dict[str, Attr]
@@ -248,7 +267,8 @@ class BuiltinMixin(CallMixin):
     def key_region(self, key: ast.expr, element: Type, name: str) -> Region | None:
         """The region of ``key=lambda x: ...``: one argument, an orderable result."""
         if not isinstance(key, ast.Lambda):
-            self.expr(key)
+            if not isinstance(key, ast.Name):  # a bare function name (key=len) is this mistake
+                self.expr(key)
             self.error(key, f"the key= of {name}() must be a lambda, e.g. key=lambda p: p.left")
             return None
         args = key.args

@@ -242,10 +242,15 @@ class _Checker(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         advice = STATEMENT_ADVICE.get(type(node)) or EXPRESSION_ADVICE.get(type(node))
-        if advice is not None:
-            self.reject(node, advice)
+        if advice is None:
+            super().generic_visit(node)
             return
-        super().generic_visit(node)
+        self.reject(node, advice)
+        if isinstance(node, _DEFINITIONS):
+            return  # what a rejected def or class holds is part of that one mistake
+        for part in ("body", "handlers", "orelse", "finalbody"):
+            for inner in getattr(node, part, None) or ():
+                self.visit(inner)  # the statements of a rejected while/try/with: more mistakes
 
     def visit_Name(self, node: ast.Name) -> None:  # noqa: N802 - ast.NodeVisitor protocol
         self.check_name(node, node.id)
@@ -260,6 +265,7 @@ class _Checker(ast.NodeVisitor):
 
 
 _BINDERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def _bound_names(node: ast.AST) -> set[str]:

@@ -29,7 +29,9 @@ class Lowerer(FunctionMixin):
 
 
 def compile_source(
-    source: str, filename: str = "<program>", library: Library = DEFAULT_LIBRARY
+    source: str,
+    filename: str = "<program>",
+    library: Library = DEFAULT_LIBRARY,
 ) -> Module:
     """Compile a program's text to a verified IR module; raise ``CompileError`` if it is rejected."""
     module, _ = compile_source_with_warnings(source, filename, library)
@@ -68,9 +70,12 @@ def compile_source_with_warnings(
     library: Library = DEFAULT_LIBRARY,
     literal_check: LiteralCheck | None = None,
 ) -> tuple[Module, list[Diagnostic]]:
-    """Like :func:`compile_source`, also returning the warnings (unreachable code, unused
-    helpers, expressions without effect, and literal arguments ``literal_check`` rejects —
-    e.g. ``fmpc.worlds.check_literal`` for the embedded world's vocabulary)."""
+    """Like :func:`compile_source`, also returning the warnings: unreachable code, unused
+    helpers, expressions without effect, functions that can end without a return, and — only
+    when ``literal_check`` is given, i.e. when compiling for a particular world — literal
+    arguments outside its vocabulary (``fmpc.worlds.check_literal`` for the embedded world's
+    digits and shapes). Without it no vocabulary is assumed: a program about a "man" or a
+    "backpack" gets no such warning."""
     text = SourceText(source, filename)
     try:
         module, report = _lower(source, text, library)

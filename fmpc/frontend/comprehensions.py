@@ -132,6 +132,7 @@ class ComprehensionMixin(ExpressionMixin):
             if target.index is not None:
                 self.bind(target.index, region.args[0])
             self.bind(target.item, region.args[1])
+            self.loop_items.add(region.args[1])
             value = body()
         return region, value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import string
 from collections.abc import Callable, Sequence
 
 from fmpc.frontend.builder import LowererBase, Undefined
@@ -34,7 +35,19 @@ from fmpc.ir.ops import (
     YieldOp,
     arithmetic_result,
 )
-from fmpc.ir.types import Bool, Float, Image, Int, ListType, NoneT, Patch, Str, Type, is_numeric
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Image,
+    Int,
+    ListType,
+    NoneT,
+    Patch,
+    Str,
+    Type,
+    is_numeric,
+    unwrap_optional,
+)
 
 BINARY_OPS: dict[type, tuple[type[Op], str]] = {
     ast.Add: (AddOp, "+"),
@@ -112,9 +125,12 @@ class ExpressionMixin(LowererBase):
         """``a and b ...`` / ``a or b ...``: one lazy region per operand."""
         word = "and" if isinstance(node.op, ast.And) else "or"
         regions, values = [], []
-        for operand in node.values:
+        for i, operand in enumerate(node.values):
             region = Region()
             with self.in_region(region):
+                if i:  # later operands run only when the earlier ones were true (and) / false (or)
+                    earlier = ast.copy_location(ast.BoolOp(node.op, node.values[:i]), operand)
+                    self.narrow(earlier, word == "and")
                 values.append(lower(operand))
             regions.append(region)
         joined = self.meet(
@@ -165,6 +181,9 @@ class ExpressionMixin(LowererBase):
             return self.error(node, f"'{node.id}' is a method; call it: patch.{node.id}(...)")
         if entry is not None or node.id in self.program.helpers:
             return self.error(node, f"'{node.id}' is a function; call it: {node.id}(...)")
+        if (self.frame.name, node.id) in self.unknown_names:
+            return self.poison()  # one message per unknown name and function
+        self.unknown_names.add((self.frame.name, node.id))
         names = [n for n in self.frame.env if n.isidentifier()]
         return self.error(node, f"name '{node.id}' is not defined{suggestion(node.id, names)}")
 
@@ -202,8 +221,13 @@ class ExpressionMixin(LowererBase):
         if self.quiet(left, right):
             return self.poison()
         result = arithmetic_result(cls.name, left.type, right.type)
-        if result is None and isinstance(left.type, ListType) and isinstance(right.type, ListType):
-            self.meet([left, right], node, "cannot concatenate {} and {}")
+        lists = isinstance(left.type, ListType) and isinstance(right.type, ListType)
+        if (
+            result is None
+            and lists
+            and self.meet([left, right], node, "cannot concatenate {} and {}") is None
+        ):
+            return self.poison()  # reported by meet
         if result is None:
             return self.type_error(
                 node,
@@ -246,8 +270,10 @@ class ExpressionMixin(LowererBase):
         cond = self.condition(node.test)
         then_region, else_region = Region(), Region()
         with self.in_region(then_region):
+            self.narrow(node.test, True)
             then_value = self.expr(node.body)
         with self.in_region(else_region):
+            self.narrow(node.test, False)
             else_value = self.expr(node.orelse)
         joined = self.meet(
             [then_value, else_value], node, "the two results of the conditional expression have "
@@ -404,33 +430,133 @@ class ExpressionMixin(LowererBase):
             return self.error(node, f"unsupported f-string: {exc}")
         return self.emit(FormatOp, node, operands, [Str], {"template": template}).result
 
+    def str_format(self, template: str, node: ast.Call) -> Value:
+        """``"... {} ... {0} ... {name:.2f} ...".format(...)``: the f-string it stands for
+        (``fmpc.format``); every argument is evaluated, as in Python, used or not."""
+        positional = [self.expr(a) for a in node.args]
+        named: dict[str, Value] = {}
+        for keyword in node.keywords:
+            value = self.expr(keyword.value)
+            if keyword.arg is None:
+                return self.error(keyword, "**kwargs is not supported; pass arguments by name")
+            named[keyword.arg] = value
+        try:
+            pieces = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            return self.error(node.func, f"malformed format string: {exc}")
+        parts: list[str] = []
+        operands: list[Value] = []
+        numbering = _Numbering()
+        for literal, field, spec, conversion in pieces:
+            parts.append(literal.replace("{", "{{").replace("}", "}}"))
+            if field is None:
+                continue
+            found = self.format_field(field, spec or "", positional, named, numbering, node)
+            hole = (
+                None
+                if found is None
+                else self.format_value(found, conversion or "", spec or "", node, "str.format()")
+            )
+            if hole is None:
+                return self.stand_in(Str)
+            parts.append(hole[0])
+            operands.append(hole[1])
+        if self.quiet(*operands):
+            return self.stand_in(Str)
+        return self.emit(FormatOp, node, operands, [Str], {"template": "".join(parts)}).result
+
+    def format_field(
+        self,
+        field: str,
+        spec: str,
+        positional: list[Value],
+        named: dict[str, Value],
+        numbering: _Numbering,
+        node: ast.Call,
+    ) -> Value | None:
+        """The argument a ``{field}`` of a format string names (``{}``, ``{0}``, ``{name}``)."""
+        if "{" in spec:
+            self.error(node.func, "nested {...} in a format spec are not supported")
+            return None
+        index: int | None = None
+        if field == "" or field.isdigit():
+            index = numbering.next(field)
+            if index is None:
+                self.error(node.func, "cannot mix automatic {} and numbered {0} fields")
+                return None
+            if index >= len(positional):
+                self.error(
+                    node, f"the format string needs argument {index}, but {len(positional)} given"
+                )
+                return None
+            return positional[index]
+        if not field.isidentifier():
+            self.error(
+                node.func, f"the field {{{field}}} is not supported; use {{}}, {{0}} or {{name}}"
+            )
+            return None
+        if field not in named:
+            self.error(node, f"the format string names '{field}', which is not passed: {field}=...")
+            return None
+        return named[field]
+
     def format_hole(self, piece: ast.FormattedValue) -> tuple[str, Value] | None:
         """The template text and the value of one ``{...}`` of an f-string."""
         value = self.expr(piece.value)
-        if piece.conversion in (ord("r"), ord("a")):
-            self.error(piece, "!r and !a conversions are not supported in f-strings; use {x}")
-            return None
         spec = _literal_spec(piece.format_spec)
         if spec is None:
             self.error(piece, "format specs must be plain text, e.g. {x:.2f}")
             return None
+        conversion = chr(piece.conversion) if piece.conversion > 0 else ""
+        return self.format_value(value, conversion, spec, piece, "f-strings")
+
+    def format_value(
+        self, value: Value, conversion: str, spec: str, node: ast.AST, what: str
+    ) -> tuple[str, Value] | None:
+        """The template hole (``{}`` / ``{:spec}``) for ``value`` formatted with ``!conversion``
+        and ``spec``, and the value to fill it (``what`` names the construct in messages)."""
+        if conversion in ("r", "a"):
+            self.error(node, f"!r and !a conversions are not supported in {what}; use {{x}}")
+            return None
         if self.quiet(value):
             return "{}", value
-        if piece.conversion == ord("s"):
-            value = self.emit(CastOp, piece, [value], [Str]).result
-        if value.type not in FORMATTABLE:
-            self.type_error(
-                piece,
-                f"f-strings can format numbers, strings and booleans, not {describe(value.type)}",
-                value.type,
+        if conversion == "s":
+            value = self.emit(CastOp, node, [value], [Str]).result
+        if unwrap_optional(value.type) not in FORMATTABLE:
+            message = f"{what} can format numbers, strings and booleans, not {describe(value.type)}"
+            self.type_error(node, message, value.type)
+            return None
+        if spec and value.type not in FORMATTABLE:
+            message = (
+                f"format spec ':{spec}' needs a value that is not None; test `x is not None` first"
             )
+            self.type_error(node, message, value.type)
             return None
         try:
-            format(_FORMAT_SAMPLES[value.type], spec)
+            format(_FORMAT_SAMPLES[unwrap_optional(value.type)], spec)
         except (ValueError, TypeError):
-            self.error(piece, f"format spec ':{spec}' does not apply to a {describe(value.type)}")
+            self.error(node, f"format spec ':{spec}' does not apply to a {describe(value.type)}")
             return None
         return ("{:" + spec + "}" if spec else "{}"), value
+
+
+class _Numbering:
+    """Python's rule for format fields: all automatic (``{}``) or all numbered (``{0}``)."""
+
+    def __init__(self) -> None:
+        self.automatic = 0
+        self.mode: str | None = None
+
+    def next(self, field: str) -> int | None:
+        """The argument index of ``field``; ``None`` when the two styles are mixed."""
+        mode = "numbered" if field else "automatic"
+        if self.mode not in (None, mode):
+            return None
+        self.mode = mode
+        if field:
+            return int(field)
+        self.automatic += 1
+        return self.automatic - 1
 
 
 def _literal_spec(spec: ast.expr | None) -> str | None:
@@ -458,6 +584,9 @@ def _comparison_problem(pred: str, left: Type, right: Type) -> str | None:
     if pred in ("is", "is_not"):
         return None if NoneT in (left, right) else "`is` is only supported with None; use =="
     if pred in ("eq", "ne"):
+        if NoneT not in (left, right):
+            left, right = unwrap_optional(left), unwrap_optional(right)
+            both_numeric = is_numeric(left) and is_numeric(right)
         if both_numeric or left == right:
             return None
         if NoneT in (left, right):

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from fmpc.frontend.builder import RETURN_SLOT, Frame, Loop, node_pos
 from fmpc.frontend.checks import ENTRY
 from fmpc.frontend.statements import StatementMixin, contains_return
-from fmpc.frontend.typesys import annotation_type, describe, is_concrete, join
+from fmpc.frontend.typesys import annotation_type, conversion_steps, describe, join
 from fmpc.ir.core import Attr, Module, Op, Region, Value
 from fmpc.ir.ops import CastOp, ForOp, FuncOp, IfOp, IndexOp, ReturnOp
-from fmpc.ir.types import Image, Int, ListType, NoneT, Type
+from fmpc.ir.types import Image, Int, ListType, NoneT, Optional, Type
 
 MAX_INLINE_DEPTH = 32
 
@@ -30,6 +30,14 @@ def always_returns(stmts: Sequence[ast.stmt]) -> bool:
         if isinstance(stmt, ast.If) and always_returns(stmt.body) and always_returns(stmt.orelse):
             return True
     return False
+
+
+def returns_a_value(stmts: Sequence[ast.stmt]) -> bool:
+    """Whether some ``return`` in ``stmts`` gives a value other than a literal None."""
+    returned = [n.value for s in stmts for n in ast.walk(s) if isinstance(n, ast.Return)]
+    return any(
+        v is not None and not (isinstance(v, ast.Constant) and v.value is None) for v in returned
+    )
 
 
 def tail_shaped(stmts: Sequence[ast.stmt]) -> bool:
@@ -56,17 +64,28 @@ class FunctionMixin(StatementMixin):
         for name, fn in self.program.helpers.items():
             if name not in self.called:
                 self.warn(fn, f"helper function '{name}' is never called, so it is not checked")
-        return Module(funcs)
+        module = Module(funcs)
+        self.drop_unused_narrowings(module)
+        return module
 
     def declared_result(self, fn: ast.FunctionDef) -> Type | None:
-        """The ``-> T`` annotation of ``fn``, if any."""
+        """The ``-> T`` annotation of ``fn``, if any; ``T | None`` when ``fn`` can reach its end
+        without a ``return`` (it then returns None, whatever the annotation says)."""
         if fn.returns is None:
             return None
         declared = annotation_type(fn.returns)
         if isinstance(declared, str):
             self.error(fn.returns, declared)
             return None
-        return declared
+        return declared if always_returns(fn.body) else Optional(declared)
+
+    def warn_falls_off(self, fn: ast.FunctionDef, what: str) -> None:
+        """The warning for a function that can reach its end without a ``return``."""
+        self.warn(
+            fn.body[-1],
+            f"{what} can reach its end without a return; it then returns None "
+            "(its answer is optional)",
+        )
 
     # ------------------------------------------------------------------ entry
 
@@ -95,18 +114,19 @@ class FunctionMixin(StatementMixin):
         return FuncOp([], [], attrs, [region], loc=self.loc(fn))
 
     def entry_result(self, fn: ast.FunctionDef, falls: bool) -> Type:
-        """The entry's result type (declared, or joined over its returns); ends the body."""
+        """The entry's result type (declared, or joined over its returns); ends the body.
+
+        Falling off the end returns None: the answer becomes optional, with a warning.
+        """
         declared, returns = self.frame.result, self.frame.returns
         if falls:
             last = fn.body[-1]
-            implicit = self.emit(ReturnOp, last, [self.const(None, last)])
-            if declared not in (None, NoneT) or any(
-                op.operands[0].type != NoneT for op, _ in returns
-            ):
-                self.error(
-                    last, f"`{ENTRY}` can reach its end without returning a value; add a return"
-                )
-                return declared or returns[0][0].operands[0].type
+            none = self.const(None, last)
+            if declared is not None:
+                none = self.coerce(none, declared, last, "the implicit None")
+            implicit = self.emit(ReturnOp, last, [none])
+            if declared not in (None, NoneT) or returns_a_value(fn.body):
+                self.warn_falls_off(fn, f"`{ENTRY}`")
             returns.append((implicit, ast.copy_location(ast.Return(None), last)))
         if declared is not None:
             return declared
@@ -123,18 +143,21 @@ class FunctionMixin(StatementMixin):
         return joined
 
     def convert_returned(self, op: Op, want: Type) -> None:
-        """Insert an Int/Bool -> Float conversion before ``op`` when the joined type needs it."""
+        """Insert the conversions (Int/Bool -> Float, T -> T | None) before ``op`` that the
+        joined type needs."""
         got = op.operands[0].type
         if got == want:
             return
         if isinstance(got, ListType):
             self.learn_from(got, want)
-            return
+            if isinstance(want, ListType):
+                return
         region = op.parent
         assert region is not None
-        cast = CastOp([op.operands[0]], [want], loc=op.loc)
-        region.insert(region.ops.index(op), cast)
-        op.operands[0] = cast.result
+        for step in conversion_steps(got, want):
+            cast = CastOp([op.operands[0]], [step], loc=op.loc)
+            region.insert(region.ops.index(op), cast)
+            op.operands[0] = cast.result
 
     # ------------------------------------------------------------------ helpers
 
@@ -153,16 +176,21 @@ class FunctionMixin(StatementMixin):
         for param, value in zip(fn.args.args, args, strict=True):
             env[param.arg] = self.parameter(param, value, node)
         mode = "tail" if tail_shaped(fn.body) else "wrapper"
-        frame = Frame(
-            name, dict(env), mode, (*self.frame.context, node_pos(node)), self.declared_result(fn)
-        )
+        declared = self.declared_result(fn)
+        if not always_returns(fn.body) and (
+            returns_a_value(fn.body) or declared not in (None, NoneT)
+        ):
+            self.warn_falls_off(fn, f"helper '{name}'")
+        frame = Frame(name, dict(env), mode, (*self.frame.context, node_pos(node)), declared)
         saved = self.frame
+        self.callers.append(saved)
         self.frame = frame
         self.inline_stack.append(name)
         try:
             return self.lower_tail(fn.body, fn) if mode == "tail" else self.lower_wrapped(fn, node)
         finally:
             self.inline_stack.pop()
+            self.callers.pop()
             self.frame = saved
 
     def parameter(self, param: ast.arg, value: Value, call: ast.Call) -> Value:
@@ -187,11 +215,10 @@ class FunctionMixin(StatementMixin):
                 return self.tail_if(stmt, stmts[i + 1 :])
             self.lower_stmt(stmt)
         end = stmts[-1] if stmts else end
-        if self.frame.result not in (None, NoneT):
-            return self.error(
-                end, f"helper '{self.frame.name}' can reach its end without returning a value"
-            )
-        return self.const(None, end)
+        none = self.const(None, end)
+        if self.frame.result is not None:
+            none = self.coerce(none, self.frame.result, end, "the implicit None")
+        return none
 
     def tail_return(self, stmt: ast.Return) -> Value:
         """The value of a ``return`` in tail position."""
@@ -236,14 +263,7 @@ class FunctionMixin(StatementMixin):
                 env[RETURN_SLOT] = region.args[2]
                 if self.lower_block(fn.body):
                     end = fn.body[-1]
-                    returned = slot.element if declared is None else declared
-                    if is_concrete(returned) and returned != NoneT:
-                        self.error(
-                            end,
-                            f"helper '{self.frame.name}' can reach its end without returning a value",
-                        )
-                    else:
-                        self.wrapped_return(self.const(None, end), end)
+                    self.wrapped_return(self.const(None, end), end)
         finally:
             self.frame.loops.pop()
         op = self.emit(ForOp, call, [once, init], [slot], regions=[region])

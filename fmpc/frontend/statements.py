@@ -13,15 +13,13 @@ import ast
 from collections.abc import Sequence
 
 from fmpc.frontend.builder import RETURN_SLOT, Env, Loop, Undefined
-from fmpc.frontend.builtins import BuiltinMixin
 from fmpc.frontend.comprehensions import Target
 from fmpc.frontend.expressions import BINARY_OPS, UNSUPPORTED_BINARY
-from fmpc.frontend.typesys import PendingType, annotation_type, describe, is_float_target, join
+from fmpc.frontend.mutations import LIST_METHODS, MutationMixin, mutation_target
+from fmpc.frontend.typesys import PendingType, annotation_type, converts, describe, join
 from fmpc.ir.core import Region, Value
 from fmpc.ir.ops import (
-    AppendOp,
     BreakOp,
-    CastOp,
     ContinueOp,
     ForOp,
     IfOp,
@@ -30,13 +28,13 @@ from fmpc.ir.ops import (
     ReturnOp,
     YieldOp,
 )
-from fmpc.ir.types import Bool, Float, Int, ListType, Type
+from fmpc.ir.types import Bool, Int, ListType, Type
 
 
 def assigned_names(nodes: Sequence[ast.AST]) -> list[str]:
     """Names a block (re)binds, in first-seen order; comprehensions and lambdas are own scopes.
 
-    ``xs.append(v)`` counts as rebinding ``xs``.
+    ``xs.append(v)`` (and the other list methods of ``mutations``) counts as rebinding ``xs``.
     """
     found: dict[str, None] = {}
     stack = list(reversed(nodes))
@@ -48,21 +46,11 @@ def assigned_names(nodes: Sequence[ast.AST]) -> list[str]:
             continue
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             found[node.id] = None
-        if _append_target(node) is not None:
-            found[_append_target(node) or ""] = None
+        target = mutation_target(node)
+        if target is not None:
+            found[target] = None
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
     return list(found)
-
-
-def _append_target(node: ast.AST) -> str | None:
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "append"
-        and isinstance(node.func.value, ast.Name)
-    ):
-        return node.func.value.id
-    return None
 
 
 def contains_return(nodes: Sequence[ast.AST]) -> bool:
@@ -70,7 +58,7 @@ def contains_return(nodes: Sequence[ast.AST]) -> bool:
     return any(isinstance(n, ast.Return) for node in nodes for n in ast.walk(node))
 
 
-class StatementMixin(BuiltinMixin):
+class StatementMixin(MutationMixin):
     """Statements, blocks and structured control flow."""
 
     def lower_block(self, stmts: Sequence[ast.stmt]) -> bool:
@@ -94,11 +82,6 @@ class StatementMixin(BuiltinMixin):
         falls: bool = method(stmt)
         return falls
 
-    def forget(self, names: Sequence[str]) -> None:
-        """Bind ``names`` to poison (their assignment was already reported)."""
-        for name in names:
-            self.frame.env[name] = self.poison()
-
     # ------------------------------------------------------------------ simple statements
 
     def stmt_Pass(self, node: ast.Pass) -> bool:  # noqa: N802 - dispatch by node class
@@ -108,16 +91,18 @@ class StatementMixin(BuiltinMixin):
         value = node.value
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return True  # a docstring or a string used as a comment
-        if _append_target(value) is not None:
+        if mutation_target(value) is not None:
             assert isinstance(value, ast.Call)
-            self.append(value)
+            self.mutate(value)
             return True
         func = value.func if isinstance(value, ast.Call) else None
-        if isinstance(func, ast.Attribute) and func.attr == "append":
+        if isinstance(func, ast.Attribute) and func.attr in LIST_METHODS:
             assert isinstance(value, ast.Call)
-            self.expr(func.value)
+            receiver = self.expr(func.value)
             self.lower_arguments(value)
-            self.error(value, "append is only supported on a list variable: `xs.append(v)`")
+            if not self.quiet(receiver):
+                message = f"{func.attr} is only supported on a list variable: `xs.{func.attr}(...)`"
+                self.error(value, message)
             return True
         self.expr(value)
         if not isinstance(value, ast.Call):
@@ -191,32 +176,6 @@ class StatementMixin(BuiltinMixin):
         self.bind(target.id, self.binary(cls, symbol, current, right, node))
         return True
 
-    def append(self, call: ast.Call) -> None:
-        """``xs.append(v)``: rebind ``xs`` to the list with ``v`` appended."""
-        assert isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
-        name = call.func.value.id
-        lst = self.expr(call.func.value)
-        if len(call.args) != 1 or call.keywords:
-            self.lower_arguments(call)
-            self.error(call, "append() takes exactly one argument")
-            return
-        item = self.expr(call.args[0])
-        if self.quiet(lst, item):
-            return
-        if not isinstance(lst.type, ListType):
-            self.type_error(call, f"{describe(lst.type)} has no method 'append'", lst.type)
-            return
-        element = lst.type.element
-        if isinstance(element, PendingType):
-            self.learn(element.key, item.type)
-            self.forget([name])
-            return
-        item = self.coerce(
-            item, element, call.args[0], f"the value appended to {describe(lst.type)}"
-        )
-        if not self.quiet(item):
-            self.bind(name, self.emit(AppendOp, call, [lst, item], [lst.type]).result)
-
     # ------------------------------------------------------------------ if
 
     def stmt_If(self, node: ast.If) -> bool:  # noqa: N802
@@ -224,14 +183,18 @@ class StatementMixin(BuiltinMixin):
         env = self.frame.env
         then_region, else_region = Region(), Region()
         with self.in_region(then_region) as then_env:
+            then_narrowed = self.narrow(node.test, True)
             then_falls = self.lower_block(node.body)
         with self.in_region(else_region) as else_env:
+            else_narrowed = self.narrow(node.test, False)
             else_falls = self.lower_block(node.orelse)
         if not then_falls:
             return self.hoist(cond, then_region, else_region, else_env, node)
         if not else_falls:
             negated = self.emit(NotOp, node.test, [cond], [Bool]).result
             return self.hoist(negated, else_region, then_region, then_env, node)
+        self.unnarrow(then_env, then_narrowed)
+        self.unnarrow(else_env, else_narrowed)
         merged = self.merge(env, [(then_region, then_env), (else_region, else_env)], node)
         op = self.emit(
             IfOp, node, [cond], [t for _, t in merged], regions=[then_region, else_region]
@@ -336,6 +299,7 @@ class StatementMixin(BuiltinMixin):
                 if target.index is not None:
                     self.bind(target.index, region.args[0])
                 self.bind(target.item, region.args[1])
+                self.loop_items.add(region.args[1])
                 if self.lower_block(node.body):
                     self.emit(YieldOp, node, self.carried_values(loop, node))
         finally:
@@ -367,11 +331,12 @@ class StatementMixin(BuiltinMixin):
         """``value`` as a carried ``want``; a float where an int was carried widens the loop."""
         if value.type == want or self.quiet(value):
             return value
-        if is_float_target(value.type, want):
-            return self.emit(CastOp, node, [value], [Float]).result
-        if is_float_target(want, value.type):
+        if converts(value.type, want):
+            return self.coerce(value, want, node, f"variable '{name}'")
+        wider = join(want, value.type)
+        if wider is not None:
             loop_node = loop.node if loop.node is not None else node
-            self.learn(self.hint_key("carry", loop_node, name), Float)
+            self.learn(self.hint_key("carry", loop_node, name), wider)
             return self.poison()
         message = f"variable '{name}' is {{}} in the loop but {{}} before it; give it one type"
         self.meet([value, Value(want)], node, message)
@@ -424,10 +389,11 @@ class StatementMixin(BuiltinMixin):
         slot = self.frame.env[RETURN_SLOT]
         assert isinstance(slot, Value) and isinstance(slot.type, ListType)
         element = slot.type.element
+        wider = join(element, value.type)
         if isinstance(element, PendingType):
             self.learn(element.key, value.type)
-        elif is_float_target(element, value.type):
-            self.learn(self.return_key(), Float)
+        elif self.frame.result is None and wider is not None and wider != element:
+            self.learn(self.return_key(), wider)
             value = self.poison()
         elif value.type != element:
             value = self.coerce(value, element, node, f"the value returned by '{self.frame.name}'")

@@ -13,7 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from fmpc.ir.types import Bool, Float, Image, Int, ListType, NoneT, Patch, Str, Type
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Image,
+    Int,
+    ListType,
+    NoneT,
+    Optional,
+    OptionalType,
+    Patch,
+    Str,
+    Type,
+    unwrap_optional,
+)
 
 HintKey = tuple[object, ...]
 
@@ -37,6 +50,9 @@ class ErrorType(Type):
 
 
 ERROR = ErrorType()
+
+MAYBE_NONE = "; it may be None here: test `if x is not None:` (or `if x is None: return ...`) first"
+"""The hint of a message about an optional value used as its value."""
 
 ANNOTATION_NAMES: Mapping[str, Type] = MappingProxyType(
     {
@@ -81,11 +97,18 @@ def is_float_target(got: Type, want: Type) -> bool:
 def join(a: Type, b: Type) -> Type | None:
     """The common type of two values that meet (branches, list elements), or ``None``.
 
-    Equal types join to themselves, Int/Bool with Float join to Float, and a pending empty list
-    joins to the other list type.
+    Equal types join to themselves, Int/Bool with Float join to Float, a pending empty list
+    joins to the other list type, and ``None`` with ``T`` (or ``Optional[T]``) joins to
+    ``Optional[T]``.
     """
     if a == b:
         return a
+    if NoneT in (a, b):
+        other = b if a == NoneT else a
+        return None if is_error(other) else Optional(other)
+    if isinstance(a, OptionalType) or isinstance(b, OptionalType):
+        inner = join(unwrap_optional(a), unwrap_optional(b))
+        return None if inner is None else Optional(inner)
     if is_float_target(a, b):
         return b
     if is_float_target(b, a):
@@ -93,6 +116,17 @@ def join(a: Type, b: Type) -> Type | None:
     if isinstance(a, ListType) and isinstance(b, ListType):
         return _join_lists(a, b)
     return None
+
+
+def converts(got: Type, want: Type) -> bool:
+    """Whether a ``got`` value is accepted where a ``want`` is expected without a message:
+    ``Int``/``Bool`` as ``Float``, and ``T`` (or a conversion of it) or ``None`` as
+    ``Optional[T]``."""
+    if got == want or is_float_target(got, want):
+        return True
+    if isinstance(want, OptionalType):
+        return got == NoneT or converts(got, want.inner)
+    return False
 
 
 def _join_lists(a: ListType, b: ListType) -> Type | None:
@@ -104,6 +138,19 @@ def _join_lists(a: ListType, b: ListType) -> Type | None:
         inner = _join_lists(a.element, b.element)
         return ListType(inner) if inner is not None else None
     return None
+
+
+def conversion_steps(got: Type, want: Type) -> list[Type]:
+    """The types of the ``fmpc.cast`` s that turn a ``got`` into a ``want`` (see
+    :func:`converts`), in order; empty when none is needed or possible."""
+    if got == want:
+        return []
+    if isinstance(want, OptionalType):
+        if got == NoneT:
+            return [want]
+        inner = conversion_steps(got, want.inner)
+        return [*inner, want] if inner or got == want.inner else []
+    return [Float] if is_float_target(got, want) else []
 
 
 def describe(t: Type) -> str:
@@ -118,6 +165,8 @@ def describe(t: Type) -> str:
     }
     if isinstance(t, ListType):
         return f"list[{describe(t.element)}]"
+    if isinstance(t, OptionalType):
+        return f"{describe(t.inner)} | None"
     if t in names:
         return names[t]
     return str(t)
@@ -135,16 +184,30 @@ def annotation_type(node: ast.expr) -> Type | str:
         return annotation_type(parsed)
     if isinstance(node, ast.Name) and node.id in ANNOTATION_NAMES:
         return ANNOTATION_NAMES[node.id]
-    if isinstance(node, ast.Name) and node.id in ("list", "List"):
-        return f"give the element type of the list, e.g. `{node.id}[str]`"
-    if (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Name)
-        and node.value.id in ("list", "List")
-    ):
-        inner = annotation_type(node.slice)
-        return ListType(inner) if isinstance(inner, Type) else inner
+    if isinstance(node, ast.Name) and node.id in ("list", "List", "Optional"):
+        return f"give the type inside, e.g. `{node.id}[str]`"
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        if node.value.id in ("list", "List"):
+            inner = annotation_type(node.slice)
+            return ListType(inner) if isinstance(inner, Type) else inner
+        if node.value.id == "Optional":
+            inner = annotation_type(node.slice)
+            return Optional(inner) if isinstance(inner, Type) else inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union_annotation(node)
     return (
-        "unsupported type annotation; use int, float, str, bool, None, ImagePatch, Image or "
-        "list[...] of these"
+        "unsupported type annotation; use int, float, str, bool, None, ImagePatch, Image, "
+        "list[...] or Optional[...] (`T | None`) of these"
     )
+
+
+def _union_annotation(node: ast.BinOp) -> Type | str:
+    """``T | None`` (either way round); other unions have no IR type."""
+    left, right = annotation_type(node.left), annotation_type(node.right)
+    for t in (left, right):
+        if isinstance(t, str):
+            return t
+    assert isinstance(left, Type) and isinstance(right, Type)
+    if NoneT not in (left, right) or left == right:
+        return "unions are only supported with None: `T | None` (or Optional[T])"
+    return Optional(right if left == NoneT else left)

@@ -18,6 +18,7 @@ from fmpc.ir.types import (
     Int,
     ListType,
     NoneT,
+    OptionalType,
     Patch,
     Str,
     Type,
@@ -319,7 +320,12 @@ class NotOp(Op):
 
 
 class CastOp(Op):
-    """``int(x)``, ``float(x)``, ``str(x)``, ``bool(x)``: the result type names the target."""
+    """``int(x)``, ``float(x)``, ``str(x)``, ``bool(x)``: the result type names the target.
+
+    Also the two conversions of optional values: ``T`` or ``None`` to ``Optional[T]`` (the value
+    unchanged), and ``Optional[T]`` to ``T`` (the value unchanged; fails at run time on ``None``,
+    so the frontend only emits it where a test such as ``x is not None`` has held).
+    """
 
     name = "fmpc.cast"
     traits = PURE
@@ -327,6 +333,12 @@ class CastOp(Op):
 
     def verify_(self) -> None:
         target, source = self.result.type, self.operands[0].type
+        if isinstance(target, OptionalType):
+            if source not in (target.inner, NoneT):
+                raise self.error(f"cannot convert {source} to {target}")
+            return
+        if isinstance(source, OptionalType) and target == source.inner:
+            return
         if target not in (Int, Float, Str, Bool):
             raise self.error(f"cannot cast to {target}")
         if target in (Int, Float) and not (is_numeric(source) or source == Str):
@@ -693,6 +705,8 @@ class CallOp(Op):
     """A routable call of a generic function: ``fn`` names it, ``site`` is its call-site id.
 
     Optional ``backends`` (a tuple of names, set by the route pass) lists the choices a policy has.
+    Optional ``pin`` fixes the site to one backend, which the policy then never routes: a backend
+    name (``pin = "det-l"``) or an index into the site's choices, cheapest first (``pin = 1``).
     """
 
     name = "fmpc.call"
@@ -715,6 +729,16 @@ class CallOp(Op):
             isinstance(backends, tuple) and backends and all(isinstance(b, str) for b in backends)
         ):
             raise self.error("backends must be a non-empty tuple of names")
+        if "pin" in self.attributes and not _valid_pin(self.attributes["pin"]):
+            raise self.error(
+                f"pin must be a backend name or an index >= 0, got {self.attributes['pin']!r}"
+            )
+
+
+def _valid_pin(pin: object) -> bool:
+    if isinstance(pin, str):
+        return bool(pin)
+    return isinstance(pin, int) and not isinstance(pin, bool) and pin >= 0
 
 
 class LibOp(Op):

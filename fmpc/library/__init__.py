@@ -10,6 +10,6 @@ to check backend configs. It depends on nothing but ``fmpc.ir``'s types.
     lib = DEFAULT_LIBRARY.extend(LibraryFunction("count_cars", (("patch", Patch),), Int))
 """
 
-from fmpc.library.table import DEFAULT_LIBRARY, Library, LibraryFunction
+from fmpc.library.table import DEFAULT_LIBRARY, CallOption, Constant, Library, LibraryFunction
 
-__all__ = ["DEFAULT_LIBRARY", "Library", "LibraryFunction"]
+__all__ = ["DEFAULT_LIBRARY", "CallOption", "Constant", "Library", "LibraryFunction"]

@@ -12,8 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fmpc.ir.types import Bool, Float, Image, Int, List, Patch, Str, Type
+
+Constant = int | float | str | bool | None
+"""A compile-time constant: a parameter default or an option value."""
+
+
+@dataclass(frozen=True)
+class CallOption:
+    """A keyword argument that is not passed to the backend but fixes how the call is made.
+
+    Its value must be a literal of ``type`` (default ``default``). By default it is recorded on
+    the call op as the attribute ``name`` when given (``llm_query(q, long_answer=False)`` ->
+    ``{long_answer = false}``); the frontend gives a few built-in options their own lowering
+    (``best_image_match(..., return_index=True)``, ``best_text_match(..., prefix=...)``).
+    Options may also be passed positionally, after the parameters.
+    """
+
+    name: str
+    type: Type
+    default: Constant = None
+    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,11 @@ class LibraryFunction:
     ``function``: callable as ``name(...)`` in the plain function style.
     ``ignores_receiver``: also callable as ``patch.name(...)`` with the patch unused (ViperGPT
     spells ``llm_query`` both ways).
+    ``defaults``: ``(parameter, literal)`` for parameters that may be left out
+    (``simple_query()`` asks ``"What is this?"``).
+    ``aliases``: ``(keyword, parameter)``: other keyword names of a parameter (ViperGPT's
+    ``visual_property=`` for ``property``).
+    ``options``: keyword arguments beyond the parameters (see ``CallOption``).
     """
 
     name: str
@@ -36,10 +62,29 @@ class LibraryFunction:
     attribute: bool = False
     ignores_receiver: bool = False
     doc: str = ""
+    defaults: tuple[tuple[str, Constant], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+    options: tuple[CallOption, ...] = ()
 
     @property
     def param_types(self) -> tuple[Type, ...]:
         return tuple(t for _, t in self.params)
+
+    @property
+    def callable(self) -> bool:
+        """Whether a program can call it (in either style)."""
+        return not self.attribute and (self.function or self.method or self.ignores_receiver)
+
+    def default(self, param: str) -> tuple[bool, Constant]:
+        """``(True, value)`` when ``param`` has a default, else ``(False, None)``."""
+        for name, value in self.defaults:
+            if name == param:
+                return True, value
+        return False, None
+
+    def keyword(self, keyword: str) -> str:
+        """The parameter (or option) a keyword argument names: itself, or what it aliases."""
+        return dict(self.aliases).get(keyword, keyword)
 
 
 @dataclass(frozen=True)
@@ -68,7 +113,7 @@ class Library(Mapping[str, LibraryFunction]):
 
 
 def _fn(
-    name: str, params: tuple[tuple[str, Type], ...], result: Type, doc: str, **kw: bool
+    name: str, params: tuple[tuple[str, Type], ...], result: Type, doc: str, **kw: Any
 ) -> LibraryFunction:
     return LibraryFunction(name, params, result, doc=doc, **kw)
 
@@ -94,14 +139,27 @@ _ROUTABLE = (
         (_P, ("object_name", Str), ("property", Str)),
         Bool,
         "Whether the object in the patch has the property (a colour, a size, a digit, ...).",
+        aliases=(("visual_property", "property"), ("attribute", "property")),
     ),
     _fn(
         "best_text_match",
         (_P, ("options", List(Str))),
         Str,
         "The option that best describes the patch.",
+        aliases=(("option_list", "options"),),
+        options=(
+            CallOption(
+                "prefix", Str, None, "matched as 'prefix option'; the option itself is returned"
+            ),
+        ),
     ),
-    _fn("simple_query", (_P, ("question", Str)), Str, "Answer a simple question about the patch."),
+    _fn(
+        "simple_query",
+        (_P, ("question", Str)),
+        Str,
+        "Answer a simple question about the patch (by default 'What is this?').",
+        defaults=(("question", "What is this?"),),
+    ),
     _fn("query", (_P, ("question", Str)), Str, "Answer a question about the patch."),
     _fn("compute_depth", (_P,), Float, "Median depth of the patch (larger is farther)."),
     _fn(
@@ -111,6 +169,9 @@ _ROUTABLE = (
         "Answer a text-only question with a language model.",
         method=False,
         ignores_receiver=True,
+        options=(
+            CallOption("long_answer", Bool, None, "recorded on the call: a long-form answer"),
+        ),
     ),
     _fn(
         "best_image_match",
@@ -118,6 +179,8 @@ _ROUTABLE = (
         Patch,
         "The patch that best matches the content.",
         method=False,
+        aliases=(("list_patches", "patches"),),
+        options=(CallOption("return_index", Bool, False, "the index of the patch instead"),),
     ),
 )
 
@@ -134,7 +197,7 @@ _HELPERS = (
         "crop",
         (_P, *_BOX),
         Patch,
-        "A sub-patch by box (left, lower, right, upper).",
+        "A sub-patch by box (left, lower, right, upper), relative to the patch.",
         routable=False,
     ),
     _fn("overlaps_with", (_P, *_BOX), Bool, "Whether the patch overlaps the box.", routable=False),
@@ -142,10 +205,19 @@ _HELPERS = (
         "distance",
         (_P, ("other", Patch)),
         Float,
-        "Distance between the two patches' boxes (0 if they touch).",
+        "Distance between the two patches' boxes (0 if they touch); of two numbers, abs(a - b).",
         routable=False,
+        aliases=(("patch_a", "patch"), ("patch_b", "other")),
     ),
-    _fn("bool_to_yesno", (("value", Bool),), Str, "'yes' or 'no'.", routable=False, method=False),
+    _fn(
+        "bool_to_yesno",
+        (("value", Bool),),
+        Str,
+        "'yes' or 'no'.",
+        routable=False,
+        method=False,
+        aliases=(("bool_answer", "value"),),
+    ),
     _fn(
         "coerce_to_numeric",
         (("text", Str),),
@@ -153,6 +225,16 @@ _HELPERS = (
         "The first number in the text.",
         routable=False,
         method=False,
+        aliases=(("string", "text"),),
+    ),
+    _fn(
+        "index_of",
+        (("patches", List(Patch)), ("item", Patch)),
+        Int,
+        "The position of the first patch equal to item (best_image_match's return_index).",
+        routable=False,
+        method=False,
+        function=False,
     ),
 )
 

@@ -409,7 +409,11 @@ RULES: tuple[RewritePattern, ...] = (
 @register_pass
 @dataclass(frozen=True)
 class Canonicalize(Pass):
-    """Fold constants and simplify (see the module docstring)."""
+    """Fold constants with the reference interpreter's rules and simplify boolean logic,
+    branches and list literals.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "canonicalize"
 

@@ -2,7 +2,8 @@
 
 For each call of a function with two or more backends (option ``backends``, else the module's
 ``backends.<fn>`` attributes; ordered by cost when ``AnalysisInputs.backend_costs`` knows every
-one, else as listed), the call gets two attributes::
+one, else as listed; a call the program pinned to a backend is left alone), the call gets two
+attributes::
 
     cascade = ["det-s", "det-m", "det-l"]    # backends to try, in order
     thresholds = [0.8, 0.9]                   # one per level but the last
@@ -50,7 +51,11 @@ def _empty() -> Mapping[object, object]:
 @register_pass
 @dataclass(frozen=True)
 class Cascade(Pass):
-    """Turn routable calls into cascades (see the module docstring)."""
+    """Serve each routable call that has two or more backends by a cascade, cheapest first,
+    escalating when a backend's confidence is below its threshold.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "cascade"
     threshold: float = 0.9
@@ -86,8 +91,8 @@ class Cascade(Pass):
         self, op: Op, config: Mapping[str, tuple[str, ...]], analyses: AnalysisManager
     ) -> tuple[str, ...] | None:
         """The cascade for ``op``, or ``None`` if it gets none."""
-        if not isinstance(op, CallOp) or "cascade" in op.attributes:
-            return None
+        if not isinstance(op, CallOp) or "cascade" in op.attributes or "pin" in op.attributes:
+            return None  # already a cascade, or pinned to one backend by the program
         if self.functions and op.fn not in self.functions:
             return None
         names = op.attributes.get("backends") or config.get(op.fn, ())

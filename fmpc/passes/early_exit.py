@@ -426,7 +426,11 @@ def _nonempty_rate(op: Op, profile: ProfileData) -> float | None:
 @register_pass
 @dataclass(frozen=True)
 class EarlyExit(Pass):
-    """Lazy evaluation and rank ordering (see the module docstring)."""
+    """Evaluate lazily and try cheap, decisive operands first: sink calls into the regions
+    that use them, stop searches at the first decisive item, rank ``and``/``or`` operands.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "early-exit"
     order: Order = "auto"

@@ -35,7 +35,7 @@ from fmpc.ir.ops import (
     SplitOp,
     TrueDivOp,
 )
-from fmpc.ir.types import Float, Int, Str
+from fmpc.ir.types import Float, Int, OptionalType, Str
 
 TOTAL_HELPERS = frozenset(
     {
@@ -65,7 +65,10 @@ def may_fail(op: Op) -> bool:
     if type(op) in _ALWAYS_MAY_FAIL:
         return True
     if isinstance(op, CastOp):
-        return op.result.type in (Int, Float) and op.operands[0].type in (Float, Str)
+        source = op.operands[0].type
+        if isinstance(source, OptionalType):  # unwrapping fails on None
+            return op.result.type == source.inner
+        return op.result.type in (Int, Float) and source in (Float, Str)
     if isinstance(op, RoundOp):
         return len(op.operands) == 1 and op.operands[0].type == Float
     if isinstance(op, SplitOp):

@@ -97,6 +97,7 @@ _BUILTIN_MODULES = (
     "fmpc.policies.oracle",
     "fmpc.policies.neural_ts",
     "fmpc.policies.budget",
+    "fmpc.policies.deferral",
 )
 """Modules whose import registers fmpc's own policies (imported on the first lookup)."""
 

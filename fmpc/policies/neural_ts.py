@@ -436,9 +436,7 @@ class NeuralTSPolicy(BasePolicy):
         made: list[tuple[Episode, _Context]] = []
         for first in range(0, len(pixels), size):
             chunk = pixels[first : first + size]
-            padded = np.concatenate(
-                [chunk, np.zeros((size - len(chunk), *shape), chunk.dtype)]
-            )
+            padded = np.concatenate([chunk, np.zeros((size - len(chunk), *shape), chunk.dtype)])
             chunk_hashes = hashes[first : first + size]
             padded_hashes = chunk_hashes + [0] * (size - len(chunk))
             made += self._start_chunk(snapshot, padded, padded_hashes, shape)[: len(chunk)]

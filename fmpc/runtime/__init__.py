@@ -44,6 +44,7 @@ _EXPORTS = {
     "InputSource": "fmpc.runtime.inputs",
     "input_sources": "fmpc.runtime.inputs",
     "world_inputs": "fmpc.runtime.inputs",
+    "world_literal_check": "fmpc.runtime.inputs",
     "open_inputs": "fmpc.runtime.inputs",
     "PluginError": "fmpc.runtime.registry",
     "Registry": "fmpc.runtime.registry",

@@ -32,7 +32,6 @@ message points at the offending key
 from __future__ import annotations
 
 import functools
-import re
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,7 +54,17 @@ from pydantic import (
 
 from fmpc.library import Library
 from fmpc.runtime.registry import PluginError, Registry
-from fmpc.runtime.yaml_limits import YamlLimitError, check_yaml, decode_yaml
+from fmpc.yaml_limits import YamlLimitError, decode_yaml
+from fmpc.yaml_source import (
+    Loc,
+    YamlIssue,
+    YamlSyntaxError,
+    duplicate_keys,
+    place,
+    read_yaml,
+)
+from fmpc.yaml_source import dotted as _path
+from fmpc.yaml_source import kind_of as _kind
 
 BackendName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 ImportPath = Annotated[
@@ -253,20 +262,8 @@ def _config_model(specs: tuple[type[Spec], ...]) -> type[BackendConfig]:
     return model
 
 
-@dataclass(frozen=True)
-class ConfigIssue:
-    """One problem: ``path`` is the key path (``functions.find[1].endpoint``), ``line`` and
-    ``column`` (1-based) its place in the file when known."""
-
-    path: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-
-    def format(self, source: str) -> str:
-        """``source:line:col: path: message``."""
-        where = f"{source}:{self.line}:{self.column}" if self.line is not None else source
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+ConfigIssue = YamlIssue
+"""One problem of a config file (see ``fmpc.yaml_source.YamlIssue``)."""
 
 
 class ConfigError(ValueError):
@@ -288,7 +285,7 @@ def load_config(
     and the installed plugins). Raises ``ConfigError`` (unreadable file, malformed YAML,
     invalid content). The file is UTF-8 (UTF-16 and UTF-32 with a byte order mark are read too),
     nested at most ``MAX_DEPTH`` levels and at most ``MAX_NODES`` nodes with aliases expanded
-    (``fmpc.runtime.yaml_limits``).
+    (``fmpc.yaml_limits``).
     """
     try:
         data = Path(path).read_bytes()
@@ -297,7 +294,7 @@ def load_config(
     try:
         text = decode_yaml(data)
     except YamlLimitError as exc:
-        raise ConfigError(str(path), [_limit_issue(exc)]) from None
+        raise ConfigError(str(path), [ConfigIssue("", exc.reason, exc.line, exc.column)]) from None
     return parse_config(text, source=str(path), library=library, types=types)
 
 
@@ -311,7 +308,7 @@ def parse_config(
     """Validate the backend config in the YAML ``text``; ``source`` names it in errors."""
     types = types if types is not None else _installed_types()
     root, data = _read_yaml(text, source)
-    issues = _duplicate_keys(root)
+    issues = duplicate_keys(root)
     config = None
     try:
         config = _model(types, data, source).model_validate(data)
@@ -320,7 +317,7 @@ def parse_config(
     if config is not None:
         issues += _semantic_issues(config, library)
     if issues:
-        raise ConfigError(source, _place(issues, root))
+        raise ConfigError(source, place(issues, root))
     assert config is not None
     config._source = source
     return config
@@ -355,32 +352,13 @@ def _installed_types() -> BackendTypes:
     return backend_types()
 
 
-def _limit_issue(exc: YamlLimitError) -> ConfigIssue:
-    return ConfigIssue("", exc.reason, exc.line, exc.column)
-
-
 def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """The composed node tree (for positions) and the loaded data, once ``check_yaml`` has
-    bounded what composing them may cost."""
+    """The composed node tree (for positions) and the loaded data (nesting and alias
+    expansion bounded: ``fmpc.yaml_limits``)."""
     try:
-        check_yaml(text)
-    except YamlLimitError as exc:
-        raise ConfigError(source, [_limit_issue(exc)]) from None
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ConfigError(
-            source, [ConfigIssue("", f"invalid YAML: {problem}", line, column)]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(source, [ConfigIssue("", f"invalid YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
+        root, data = read_yaml(text)
+    except YamlSyntaxError as exc:
+        raise ConfigError(source, [exc.issue]) from None
     if not isinstance(data, dict):
         expected = "expected a mapping with a 'functions' key"
         raise ConfigError(source, [ConfigIssue("", f"{expected}, got {_kind(data)}")])
@@ -389,7 +367,6 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
 
 # ---- pydantic errors -> issues -------------------------------------------------------------
 
-Loc = tuple[str | int, ...]
 
 _HINTS: Mapping[tuple[str, str], str] = MappingProxyType(
     {
@@ -469,28 +446,6 @@ def _options_model(spec: type[Spec]) -> type[BaseModel]:
     )
 
 
-def _path(loc: Loc) -> str:
-    """``('functions', 'find', 1, 'endpoint')`` -> ``functions.find[1].endpoint``."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text
-
-
-def _kind(value: Any) -> str:
-    """How a wrongly typed YAML value is described: ``a mapping``, ``a list``, ``nothing``, ``3``."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
 # ---- checks across entries -----------------------------------------------------------------
 
 
@@ -563,65 +518,3 @@ def _cycle(targets: Mapping[str, str], start: str) -> list[str] | None:
 def _first_of(cycle: list[str], names: list[str]) -> int:
     """The position of the cycle's first member in the file (where it is reported, once)."""
     return min(names.index(name) for name in cycle)
-
-
-# ---- positions -----------------------------------------------------------------------------
-
-
-def _place(issues: Sequence[ConfigIssue], root: yaml.Node | None) -> list[ConfigIssue]:
-    """Issues with the line and column of their key in the file, sorted by position."""
-    placed = []
-    for issue in issues:
-        mark = _mark_of(root, issue.path) if issue.line is None else None
-        if mark is not None:
-            issue = ConfigIssue(issue.path, issue.message, mark.line + 1, mark.column + 1)
-        placed.append(issue)
-    return sorted(placed, key=lambda i: (i.line or 0, i.column or 0))
-
-
-def _mark_of(root: yaml.Node | None, path: str) -> Any:
-    """The start mark of the key (or item) at ``path``; its nearest existing ancestor if absent."""
-    node, mark = root, root.start_mark if root is not None else None
-    for part in _path_parts(path):
-        child = _child(node, part)
-        if child is None:
-            break
-        key, node = child
-        mark = key.start_mark
-    return mark
-
-
-def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if str(key.value) == str(part):
-                return key, value
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part], node.value[part]
-    return None
-
-
-def _path_parts(path: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for match in re.finditer(r"\[(\d+)\]|([^.\[\]]+)", path):
-        parts.append(int(match.group(1)) if match.group(1) is not None else match.group(2))
-    return parts
-
-
-def _duplicate_keys(root: yaml.Node | None, prefix: Loc = ()) -> list[ConfigIssue]:
-    """Keys given twice in one mapping (YAML loaders silently keep the last)."""
-    issues = []
-    if isinstance(root, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in root.value:
-            loc = (*prefix, str(key.value))
-            if str(key.value) in seen:
-                mark = key.start_mark
-                message = "duplicate key (each key may appear once in a mapping)"
-                issues.append(ConfigIssue(_path(loc), message, mark.line + 1, mark.column + 1))
-            seen.add(str(key.value))
-            issues += _duplicate_keys(value, loc)
-    elif isinstance(root, yaml.SequenceNode):
-        for i, item in enumerate(root.value):
-            issues += _duplicate_keys(item, (*prefix, i))
-    return issues

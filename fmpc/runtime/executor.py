@@ -13,7 +13,9 @@ each execution of a call site it
 
 A site whose call op carries a ``cascade`` attribute (made by the cascade pass) is not routed by
 the policy: it runs the named backends in order, escalating while the confidence is below the
-site's ``thresholds``. A ``fmpc.call.batch`` op serves all its items in one request per backend.
+site's ``thresholds``. Nor is a site with a ``pin`` (a backend name, or an index into the site's
+choices): it always calls that backend (``via="pin"``), whatever the policy would choose. A
+``fmpc.call.batch`` op serves all its items in one request per backend.
 
 ``run(image)`` never raises for a failing backend, program or policy: the error is in the result,
 with every call made before it. ``run_window(images)`` runs several inputs at once, one thread per
@@ -28,6 +30,7 @@ run side by side, sharing a thread-safe ``ExecutionCache``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import operator
@@ -45,9 +48,9 @@ from fmpc.ir.types import ListType
 from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
 from fmpc.runtime.backends.jax import JaxBackend
 from fmpc.runtime.backends.table import BackendTable
-from fmpc.runtime.cache import ExecutionCache
+from fmpc.runtime.cache import ExecutionCache, Unhashable, args_digest, image_digest
 from fmpc.runtime.inputs import InputItem
-from fmpc.runtime.limits import RunLimits
+from fmpc.runtime.limits import Meter, RunLimits
 from fmpc.runtime.policy import (
     CALLS_SO_FAR,
     COST_SO_FAR,
@@ -63,6 +66,7 @@ from fmpc.runtime.trace import ExecutionResult, SiteCall, Trace, Via
 from fmpc.semantics.errors import ProgramError
 from fmpc.semantics.helpers import HELPERS
 from fmpc.semantics.interpreter import Interpreter, RunState, expected, fits
+from fmpc.semantics.values import ImageValue
 
 MAX_WINDOW = 256
 """The most inputs ``Executor.run_window`` runs at once (one thread each)."""
@@ -105,11 +109,12 @@ class _Site:
     cascade: tuple[Backend, ...] = ()
     thresholds: tuple[float, ...] = ()
     keys: tuple[str, ...] = ()
+    pinned: Backend | None = None
 
     @property
     def routed(self) -> bool:
-        """Whether the policy chooses the backend (no cascade)."""
-        return not self.cascade
+        """Whether the policy chooses the backend (no cascade, no pin)."""
+        return not self.cascade and self.pinned is None
 
 
 def _build_sites(
@@ -140,8 +145,11 @@ def _resolve_site(op: CallOp, table: BackendTable, costs: Mapping[tuple[str, str
     keys = tuple(feature_key(op.site, kind) for kind in SITE_FEATURES)
     index_of = MappingProxyType({name: i for i, name in enumerate(names)})
     cascade = _named(op, group, "cascade")
+    pinned = _pinned(op, group, backends)
+    if pinned is not None and cascade:
+        raise ValueError("a pinned call cannot also be a cascade")
     if not cascade:
-        return _Site(info, backends, index_of, keys=keys)
+        return _Site(info, backends, index_of, keys=keys, pinned=pinned)
     thresholds = _thresholds(op, len(cascade))
     return _Site(info, backends, index_of, cascade, thresholds, keys)
 
@@ -160,6 +168,25 @@ def _named(op: CallOp, group: tuple[Backend, ...], attribute: str) -> tuple[Back
             f"{attribute} names unknown backend(s) {', '.join(unknown)} (configured: {offered})"
         )
     return tuple(by_name[str(n)] for n in names)
+
+
+def _pinned(op: CallOp, group: tuple[Backend, ...], choices: tuple[Backend, ...]) -> Backend | None:
+    """The backend a ``pin`` names: by name among the function's backends, or by index into
+    the site's choices (cheapest first)."""
+    pin = op.attributes.get("pin")
+    if pin is None:
+        return None
+    if isinstance(pin, str):
+        by_name = {b.name: b for b in group}
+        if pin not in by_name:
+            raise ValueError(
+                f"pinned to unknown backend {pin!r} (configured: {', '.join(by_name)})"
+            )
+        return by_name[pin]
+    if isinstance(pin, int) and not isinstance(pin, bool) and 0 <= pin < len(choices):
+        return choices[pin]
+    names = ", ".join(f"{i}: {b.name}" for i, b in enumerate(choices))
+    raise ValueError(f"pinned to backend {pin!r}, but the site's choices are {names}")
 
 
 def _thresholds(op: CallOp, steps: int) -> tuple[float, ...]:
@@ -193,23 +220,69 @@ class _Started:
     error: str | None = None
 
 
+MemoKey = tuple[int, str, bytes]
+"""A call within one input: (site, backend name, digest of the arguments)."""
+
+
 class _ExecRun(RunState):
     """The state of one executor run: the interpreter's, plus the policy episode, the calls
-    made, the features adaptive policies read and the time spent deciding."""
+    made, the features adaptive policies read and the time spent deciding.
+
+    ``memo`` (kept only when the episode may ask for a second run) holds the successful calls by
+    ``MemoKey``; a second run (``via="recheck"``) reads the first run's ``memo`` as ``reuse``,
+    and shares its ``meter``: the limits are the input's, over both runs.
+    """
 
     def __init__(
-        self, image: Any, started: _Started, batcher: _WindowBatcher | None, limits: RunLimits
+        self,
+        image: Any,
+        started: _Started,
+        batcher: _WindowBatcher | None,
+        limits: RunLimits,
+        first: _ExecRun | None = None,
     ) -> None:
         super().__init__(image)
-        self.meter = limits.meter()
+        self.meter: Meter = limits.meter() if first is None else first.meter
         self.input_id = str(getattr(image, "id", ""))
         self.input_key: str | None = None
+        self._images: dict[int, tuple[Any, str]] = {} if first is None else first._images
         self.episode = started.episode
         self.decision_time = started.seconds
         self.batcher = batcher
         self.log: list[SiteCall] = []
         self.features: dict[str, float] = {COST_SO_FAR: 0.0, CALLS_SO_FAR: 0.0}
         self.view: Mapping[str, float] = MappingProxyType(self.features)
+        self.via: Via = "policy" if first is None else "recheck"
+        self.reuse: Mapping[MemoKey, BackendResult] = {} if first is None else first.memo or {}
+        self.memo: dict[MemoKey, BackendResult] | None = (
+            {} if first is not None or _rechecks(started.episode) else None
+        )
+
+    def image_key(self, image: ImageValue) -> str:
+        """``image``'s content digest, computed once per image object of the run (the object is
+        kept, so its id cannot be reused while the run lasts)."""
+        known = self._images.get(id(image))
+        if known is None:
+            known = (image, image_digest(image))
+            self._images[id(image)] = known
+        return known[1]
+
+
+def _rechecks(episode: Episode | None) -> bool:
+    """Whether ``episode`` overrides ``Episode.recheck`` (may ask for a second run)."""
+    return episode is not None and type(episode).recheck is not Episode.recheck
+
+
+class _Replanned(Episode):
+    """A second run's decisions: the plan's backend where it has one, else the episode's."""
+
+    def __init__(self, episode: Episode, plan: Mapping[int, int]) -> None:
+        self._episode = episode
+        self._plan = plan
+
+    def decide(self, site: int, features: Mapping[str, float]) -> int:
+        choice = self._plan.get(site)
+        return self._episode.decide(site, features) if choice is None else choice
 
 
 @dataclass
@@ -230,6 +303,8 @@ class _Outcome:
     result: BackendResult
     latency_s: float
     cached: bool
+    reused: bool = False
+    """Served by the same input's first run (a second run only): not charged again."""
 
 
 # ---------------------------------------------------------------- window batching
@@ -450,11 +525,35 @@ class Executor(Interpreter):
                 answer = self.run_function(self.module.entry, [image], run)
             except ProgramError as exc:
                 error = str(exc)
+        if error is None and run.memo is not None:
+            answer, error = self._recheck(image, run, answer)
         policy_cost = float(getattr(run.episode, "compute_cost", 0.0) or 0.0)
         trace = Trace(run.input_id, tuple(run.log), policy_cost, run.decision_time)
         return ExecutionResult(
             run.input_id, None if error else answer, trace.total_cost, trace, error
         )
+
+    def _recheck(self, image: Any, run: _ExecRun, answer: Any) -> tuple[Any, str | None]:
+        """Ask the episode whether to run again (``Episode.recheck``); if so, run the program a
+        second time with its plan and answer with that run (the first answer if it fails)."""
+        assert run.episode is not None
+        start = time.thread_time()
+        try:
+            plan = run.episode.recheck(answer, Trace(run.input_id, tuple(run.log)))
+        except Exception as exc:  # reported as this input's error
+            reason = f"policy {self.policy.name} failed to recheck: {type(exc).__name__}: {exc}"
+            return None, reason
+        finally:
+            run.decision_time += time.thread_time() - start
+        if not plan:
+            return answer, None
+        replanned = _Started(_Replanned(run.episode, plan), 0.0)
+        second = _ExecRun(image, replanned, run.batcher, self.limits, run)
+        with contextlib.suppress(ProgramError):  # else the first answer stands
+            answer = self.run_function(self.module.entry, [image], second)
+        run.log += second.log
+        run.decision_time += second.decision_time
+        return answer, None
 
     # ------------------------------------------------------------ call sites
 
@@ -523,15 +622,17 @@ class Executor(Interpreter):
     ) -> list[_Attempt]:
         if site.cascade:
             return [_Attempt(k, site.cascade[0], "cascade") for k in range(n)]
+        if site.pinned is not None:
+            return [_Attempt(k, site.pinned, "pin") for k in range(n)]
         return [
-            _Attempt(k, site.backends[self._decide(op, site, first + k, run)], "policy")
+            _Attempt(k, site.backends[self._decide(op, site, first + k, run)], run.via)
             for k in range(n)
         ]
 
     def _decide(self, op: CallOp, site: _Site, execution: int, run: _ExecRun) -> int:
         assert run.episode is not None
         run.features[EXECUTION] = float(execution)
-        start = time.perf_counter()
+        start = time.thread_time()
         try:
             choice = run.episode.decide(op.site, run.view)
         except Exception as exc:  # reported as this input's error, at the site
@@ -539,7 +640,7 @@ class Executor(Interpreter):
                 op, f"policy {self.policy.name} failed to decide: {type(exc).__name__}: {exc}"
             ) from exc
         finally:
-            run.decision_time += time.perf_counter() - start
+            run.decision_time += time.thread_time() - start
         try:
             index = operator.index(choice)
         except TypeError:
@@ -559,8 +660,13 @@ class Executor(Interpreter):
         """Every attempt's outcome, in order: from the cache, else one call per backend."""
         outcomes: list[_Outcome | None] = [None] * len(attempts)
         groups: dict[int, list[int]] = {}
-        keys = []
+        keys: list[Any] = []
         for i, attempt in enumerate(attempts):
+            earlier = self._reused(op, attempt, items, run)
+            if earlier is not None:
+                keys.append(None)
+                outcomes[i] = _Outcome(attempt, earlier, 0.0, True, reused=True)
+                continue
             key = self._key(op, attempt, items, run)
             keys.append(key)
             hit = self.cache.get(key) if self.cache is not None and key is not None else None
@@ -577,6 +683,16 @@ class Executor(Interpreter):
                 if self.cache is not None and key is not None:
                     self.cache.put(key, result, latency)
         return [o for o in outcomes if o is not None]
+
+    @staticmethod
+    def _reused(
+        op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun
+    ) -> BackendResult | None:
+        """The first run's result of the same call, in a second run."""
+        if not run.reuse:
+            return None
+        key = _memo_key(op, attempt, items, run)
+        return None if key is None else run.reuse.get(key)
 
     def _key(self, op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun) -> Any:
         if self.cache is None:
@@ -628,6 +744,13 @@ class Executor(Interpreter):
     ) -> None:
         attempt, result = outcome.attempt, outcome.result
         choice = site.index_of.get(attempt.backend.name)
+        if outcome.reused:
+            self._observe(site, result, choice, run, charged=False)
+            return
+        if run.memo is not None and result.ok:
+            key = _memo_key(op, attempt, items, run)
+            if key is not None:
+                run.memo[key] = result
         error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
         run.log.append(
             SiteCall(
@@ -646,9 +769,17 @@ class Executor(Interpreter):
                 choice,
             )
         )
+        self._observe(site, result, choice, run, charged=True)
+
+    @staticmethod
+    def _observe(
+        site: _Site, result: BackendResult, choice: int | None, run: _ExecRun, *, charged: bool
+    ) -> None:
+        """Update the features adaptive policies read with one call's outcome."""
         features = run.features
-        features[COST_SO_FAR] += result.cost
-        features[CALLS_SO_FAR] += 1.0
+        if charged:
+            features[COST_SO_FAR] += result.cost
+            features[CALLS_SO_FAR] += 1.0
         if result.ok:
             confidence_key, output_key, backend_key, cost_key = site.keys
             features[confidence_key] = result.confidence
@@ -659,6 +790,13 @@ class Executor(Interpreter):
                 features[output_key] = number
             features[backend_key] = float(choice) if choice is not None else -1.0
             features[cost_key] = result.cost
+
+
+def _memo_key(op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun) -> MemoKey | None:
+    try:
+        return (op.site, attempt.backend.name, args_digest(items[attempt.item], run.image_key))
+    except Unhashable:
+        return None
 
 
 def _as_exec(run: RunState) -> _ExecRun:

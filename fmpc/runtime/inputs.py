@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
+from fmpc.frontend.literals import LiteralCheck
 from fmpc.ir.core import Module
 from fmpc.ir.types import Bool, Float, Int, ListType, Str, Type
 from fmpc.runtime.image_files import (
@@ -89,7 +90,13 @@ class InputSource:
 class WorldSource(Protocol):
     """A world: ``source(module, n, seed=)`` is ``n`` generated inputs, the same for the same
     seed; with ``module``, each labelled with the program's true answer where the world knows it
-    (an input it cannot label is unlabelled)."""
+    (an input it cannot label is unlabelled).
+
+    A world with a fixed vocabulary may also have a ``check_literal`` attribute, a
+    ``LiteralCheck`` (``check(function, argument_index, literal) -> warning or None``): compiling
+    for the world (``fmpc compile --world NAME``, ``fmpc run --world NAME``) warns about literal
+    arguments it does not know (see :func:`world_literal_check`).
+    """
 
     def __call__(self, module: Module | None, n: int, *, seed: int) -> InputSource: ...
 
@@ -132,6 +139,19 @@ def world_inputs(
     if seed < 0:
         raise InputError(f"the seed must be >= 0, got {seed}")
     return known[world](module, n, seed=seed)
+
+
+def world_literal_check(
+    world: str, sources: Registry[WorldSource] | None = None
+) -> LiteralCheck | None:
+    """The vocabulary check of the world called ``world`` in ``sources`` (default:
+    ``input_sources()``): its ``check_literal``, or ``None`` when it declares no vocabulary.
+    ``InputError`` when there is no such world."""
+    known = input_sources() if sources is None else sources
+    if world not in known:
+        raise InputError(known.unknown(world))
+    check: LiteralCheck | None = getattr(known[world], "check_literal", None)
+    return check
 
 
 # ---------------------------------------------------------------- files

@@ -148,6 +148,18 @@ class Episode(abc.ABC):
         copy it to keep it beyond the call.
         """
 
+    def recheck(self, answer: Any, trace: Trace) -> Mapping[int, int] | None:
+        """After the program answered ``answer`` (``trace``: every call it made), whether to
+        run it again: a backend index per site for the second run (sites left out are decided
+        by ``decide`` again), or ``None`` (the default) to keep the answer.
+
+        The executor runs the program once more with that plan and the second answer is the
+        input's. A call the first run already made (same site, backend and arguments) is
+        reused at no cost; the new calls are in the trace with ``via="recheck"``. If the
+        second run fails, the first answer stands.
+        """
+        return None
+
 
 @runtime_checkable
 class Policy(Protocol):

@@ -4,7 +4,8 @@
 Every execution of a routable call site leaves at least one ``SiteCall``: the backend the policy
 chose (``via="policy"``), then, if it failed, the fallback that replaced it
 (``via="fallback"``, ``fell_back_from`` naming the failed backend), or, at a cascade site, each
-step of the cascade (``via="cascade"``). Sites that never ran leave nothing and cost nothing.
+step of the cascade (``via="cascade"``); a pinned site calls its backend (``via="pin"``).
+Sites that never ran leave nothing and cost nothing.
 Costs are per item, in the backends' unit (FLOPs for JAX backends); a call served from the
 execution cache is charged what the backend charged when it ran (``cached=True``), so that a
 policy's cost does not depend on which policy happened to fill the cache first::
@@ -20,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Via = Literal["policy", "fallback", "cascade"]
-"""Why a backend was called: the policy chose it, it replaced a failed backend, or it is a step
-of a cascade site."""
+Via = Literal["policy", "fallback", "cascade", "pin", "recheck"]
+"""Why a backend was called: the policy chose it, it replaced a failed backend, it is a step
+of a cascade site, the call is pinned to it, or the policy asked for a second run of the program
+(``Episode.recheck``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,10 @@ class Trace:
     """Every backend call of one run, in the order they happened, and what the policy cost.
 
     ``policy_cost`` is the policy's own compute for this input (same unit as backend costs);
-    ``decision_time_s`` the wall time spent in the policy (``start`` and every ``decide``).
+    ``decision_time_s`` the time spent in the policy: the wall time of ``start`` (a window's
+    ``start_window`` shared equally by its inputs) plus the CPU time of the input's thread in
+    every ``decide`` and ``recheck`` (so the other runs of a window, which share the
+    interpreter, do not inflate it).
     """
 
     input_id: str

@@ -79,6 +79,15 @@ def distance(a: PatchValue, b: PatchValue) -> float:
     return float(math.hypot(gap_x, gap_y))
 
 
+def index_of(patches: list[PatchValue], item: PatchValue) -> int:
+    """The position of the first of ``patches`` with ``item``'s image and box (scores aside):
+    what ``best_image_match(..., return_index=True)`` gives. ``ValueError`` when none has."""
+    for index, patch in enumerate(patches):
+        if patch.image is item.image and patch.box() == item.box():
+            return index
+    raise ValueError(f"the patch {item.box()} is not one of the {len(patches)} patches")
+
+
 def bool_to_yesno(value: bool) -> str:
     """``"yes"`` if ``value`` is truthy, else ``"no"``."""
     return "yes" if value else "no"
@@ -145,6 +154,7 @@ HELPERS: Mapping[str, Callable[..., Any]] = MappingProxyType(
             crop,
             overlaps_with,
             distance,
+            index_of,
             bool_to_yesno,
             coerce_to_numeric,
             left,

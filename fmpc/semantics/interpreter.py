@@ -75,7 +75,18 @@ from fmpc.ir.ops import (
     YieldOp,
 )
 from fmpc.ir.ops_batch import BatchCallOp
-from fmpc.ir.types import Bool, Float, Image, Int, ListType, NoneT, Patch, Str, Type
+from fmpc.ir.types import (
+    Bool,
+    Float,
+    Image,
+    Int,
+    ListType,
+    NoneT,
+    OptionalType,
+    Patch,
+    Str,
+    Type,
+)
 from fmpc.ir.verifier import verify
 from fmpc.semantics.errors import BackendError, ProgramError
 from fmpc.semantics.helpers import HELPERS
@@ -370,8 +381,16 @@ class Interpreter:
         return not args[0]
 
     def visit_CastOp(self, op: CastOp, args: list[Any], run: RunState) -> Any:
-        """``int``/``float``/``str``/``bool`` of the value, named by the result type."""
-        return _CASTS[op.result.type](args[0])
+        """``int``/``float``/``str``/``bool`` of the value, named by the result type; into an
+        ``Optional`` the value as it is; out of one the value, which must not be ``None``."""
+        target, value = op.result.type, args[0]
+        if isinstance(target, OptionalType):
+            return value
+        if isinstance(op.operands[0].type, OptionalType) and target == op.operands[0].type.inner:
+            if value is None:
+                raise ValueError(f"the value is None, expected {expected(target)}")
+            return value
+        return _CASTS[target](value)
 
     # ------------------------------------------------------------ control flow
 
@@ -563,6 +582,8 @@ def fits(value: Any, t: Type) -> bool:
     not know are accepted). ``Int`` excludes ``bool``; ``Float`` wants a ``float``."""
     if isinstance(t, ListType):
         return isinstance(value, list) and all(fits(item, t.element) for item in value)
+    if isinstance(t, OptionalType):
+        return value is None or fits(value, t.inner)
     if t == Int:
         return isinstance(value, int) and not isinstance(value, bool)
     if t == NoneT:
@@ -577,6 +598,8 @@ def expected(t: Type) -> str:
 
 
 def _python_spelling(t: Type) -> str:
+    if isinstance(t, OptionalType):
+        return f"{_python_spelling(t.inner)} or None"
     if isinstance(t, ListType):
         element = _python_spelling(t.element).split(" ", 1)[-1]
         return f"a list of {element}"

@@ -42,6 +42,10 @@ DEFAULT_MIX: tuple[tuple[str, float], ...] = (("easy", 0.5), ("medium", 0.3), ("
 _PLACEMENT_TRIES = 40
 _LEVEL_RANGES = {name: (low, high) for name, low, high in LEVELS}
 
+GLYPH_WARP: tuple[float, float, float, float] = (0.3, 0.3, 0.2, 0.5)
+"""At ``glyph_warp=1``, the largest glyph distortion drawn (uniformly, either sign): rotation
+(radians), shear, log aspect ratio and log ink gamma (stroke weight)."""
+
 Difficulty = float | tuple[float, float] | str | None
 """A fixed difficulty, a uniform range, a level name, or ``None`` for ``DEFAULT_MIX``."""
 
@@ -86,6 +90,10 @@ class SceneGenerator:
     ``difficulty``: see ``Difficulty``. ``lookalikes``: when true, every scene with a digit gets
     at least one look-alike distractor (room permitting), whatever its difficulty.
     ``digit_share``: probability that a random object is a digit rather than a shape.
+    ``glyph_warp``: strength in [0, 1] of a random distortion of each digit's glyph (rotation,
+    shear, aspect ratio, stroke weight; see ``GLYPH_WARP``): more distinct handwriting from the
+    same glyphs, for training data. At 0 (the default) glyphs are drawn as they are and the
+    scenes are those of a generator without the option.
     """
 
     seed: int
@@ -98,8 +106,11 @@ class SceneGenerator:
     lookalikes: bool = False
     digit_share: float = 0.6
     profile: NuisanceProfile = field(default=DEFAULT_PROFILE)
+    glyph_warp: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.glyph_warp <= 1.0:
+            raise ValueError(f"glyph_warp must be in [0, 1], got {self.glyph_warp}")
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
         if self.pool not in POOLS:
@@ -188,10 +199,17 @@ class SceneGenerator:
         box = _free_box(rng, side, self.size, [o.box for o in placed])
         if box is None:
             return None
-        glyph = -1
+        glyph, warp = -1, None
         if category in DIGITS:
             glyph = int(rng.choice(glyph_pool(self.pool).by_digit[int(category)]))
-        return SceneObject(kind_of(category), category, color, size, box, glyph, 0.0, distractor)
+            if self.glyph_warp > 0:
+                angle, shear, aspect, ink = (
+                    rng.uniform(-1.0, 1.0, 4) * np.asarray(GLYPH_WARP) * self.glyph_warp
+                )
+                warp = (float(angle), float(shear), float(aspect), float(ink))
+        return SceneObject(
+            kind_of(category), category, color, size, box, glyph, 0.0, distractor, warp
+        )
 
     def _category(self, rng: np.random.Generator, name: str) -> str:
         if name == "object":

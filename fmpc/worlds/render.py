@@ -56,8 +56,24 @@ def _object_coverage(obj: SceneObject, pool: str) -> np.ndarray:
     left, lower, right, upper = obj.box
     height, width = upper - lower, right - left
     if obj.kind == "digit":
-        return upscale(glyph_pool(pool).images[obj.glyph], height, width)
+        coverage = upscale(glyph_pool(pool).images[obj.glyph], height, width)
+        return coverage if obj.warp is None else _warped(coverage, obj.warp)
     return _shape_coverage(obj.category, height, width)
+
+
+def _warped(coverage: np.ndarray, warp: tuple[float, float, float, float]) -> np.ndarray:
+    """``coverage`` rotated, sheared and stretched about its centre, its ink raised to a gamma
+    (``SceneObject.warp``); what leaves the box is cut off."""
+    angle, shear, aspect, ink = warp
+    cos, sin = math.cos(angle), math.sin(angle)
+    # output (row, col) -> input coordinates, about the centre
+    matrix = np.asarray([[cos, -sin], [sin, cos]]) @ np.asarray([[1.0, shear], [0.0, 1.0]])
+    matrix = matrix @ np.diag([math.exp(aspect), math.exp(-aspect)])
+    centre = (np.asarray(coverage.shape, np.float64) - 1) / 2
+    out = ndimage.affine_transform(
+        coverage, matrix, offset=centre - matrix @ centre, order=1, mode="constant", cval=0.0
+    )
+    return np.clip(out, 0.0, 1.0) ** math.exp(ink)
 
 
 @functools.lru_cache(maxsize=256)

@@ -55,6 +55,10 @@ class SceneObject:
     glyph: int = -1
     occluded: float = 0.0
     distractor: bool = False
+    warp: tuple[float, float, float, float] | None = None
+    """A digit's glyph distortion ``(rotation in radians, shear, log aspect ratio, log ink
+    gamma)``, drawn only by generators with ``glyph_warp`` (training-data augmentation);
+    ``None`` draws the glyph as it is."""
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:

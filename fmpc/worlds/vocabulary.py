@@ -15,6 +15,7 @@ properties      every name, every colour, ``"small"``, ``"large"``, ``"even"``, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from types import MappingProxyType
 
@@ -123,10 +124,85 @@ def _singular(word: str) -> str | None:
     return None
 
 
+class RelationPhrase(UnknownVocabulary):
+    """A phrase relating two objects (``"backpack to the right of the man"``) where one object
+    name is expected: the world's functions take one name; find both and compare positions."""
+
+    def __init__(self, phrase: str, subject: str, relation: str, other: str) -> None:
+        self.subject, self.relation, self.other = subject, relation, other
+        super().__init__("object name", phrase, NAMES)
+        self.args = (
+            f"{phrase!r} relates two objects ({subject!r} {relation} {other!r}), not one object "
+            f"name; find each (names known: {', '.join(NAMES)}) and compare their positions, "
+            "e.g. .horizontal_center",
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+RELATIONS: tuple[str, ...] = (
+    "to the left of",
+    "to the right of",
+    "on the left of",
+    "on the right of",
+    "in front of",
+    "on top of",
+    "left of",
+    "right of",
+    "next to",
+    "close to",
+    "closest to",
+    "nearest to",
+    "far from",
+    "farthest from",
+    "across from",
+    "above",
+    "below",
+    "under",
+    "underneath",
+    "beneath",
+    "over",
+    "behind",
+    "beside",
+    "near",
+    "inside",
+    "between",
+    "holding",
+    "wearing",
+    "with",
+    "on",
+    "in",
+)
+"""Spatial and other relations recognised in phrases (longest first where one contains another)."""
+
+_RELATION = re.compile(
+    r"(?P<subject>.+?)\s+(?P<relation>"
+    + "|".join(re.escape(r) for r in sorted(RELATIONS, key=len, reverse=True))
+    + r")\s+(?P<other>.+)"
+)
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+
+
+def relation_phrase(text: str) -> tuple[str, str, str] | None:
+    """``(subject, relation, other)`` when ``text`` relates two objects, articles dropped:
+    ``"the backpack to the right of the man"`` -> ``("backpack", "to the right of", "man")``."""
+    match = _RELATION.fullmatch(_normalize(text))
+    if match is None:
+        return None
+    subject = _ARTICLE.sub("", match["subject"])
+    other = _ARTICLE.sub("", match["other"])
+    return (subject, match["relation"], other) if subject and other else None
+
+
 def canonical_name(name: str) -> str:
-    """The canonical object name for ``name`` (``"Sevens"`` -> ``"7"``), or ``UnknownVocabulary``."""
+    """The canonical object name for ``name`` (``"Sevens"`` -> ``"7"``), or ``UnknownVocabulary``
+    (``RelationPhrase`` for a phrase relating two objects)."""
     canonical = _singular(_normalize(name))
     if canonical is None:
+        relation = relation_phrase(name)
+        if relation is not None:
+            raise RelationPhrase(name, *relation)
         raise UnknownVocabulary("object name", name, NAMES)
     return canonical
 

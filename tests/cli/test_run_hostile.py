@@ -220,15 +220,15 @@ def test_bad_limits_are_one_line_errors(files: Path, flag: str, value: str, mess
 
 
 @pytest.mark.parametrize(
-    ("name", "text", "message"),
+    ("name", "text", "where", "reason"),
     [
-        ("deep", "functions: {exists: " + "[" * 3000 + "]" * 3000 + "}\n", ":1:"),
-        ("laughs", None, ":7:"),
-        ("nul", "version: 1\x00\n", ":1:11: character #x0000 is not allowed in YAML"),
+        ("deep", "functions: {exists: " + "[" * 3000 + "]" * 3000 + "}\n", ":1:", "nested deeper"),
+        ("laughs", None, ":7:", "more than 100000 nodes (aliases expanded)"),
+        ("nul", "version: 1\x00\n", ":1:11:", "character #x0000 is not allowed"),
     ],
 )
 def test_hostile_backend_configs_are_one_line_errors_of_fmpc_run(
-    files: Path, name: str, text: str | None, message: str
+    files: Path, name: str, text: str | None, where: str, reason: str
 ) -> None:
     from tests.runtime.test_yaml_limits import laughs
 
@@ -241,7 +241,7 @@ def test_hostile_backend_configs_are_one_line_errors_of_fmpc_run(
     assert time.perf_counter() - start < 10  # billion laughs hung for over a minute
     assert status == 1 and "Traceback" not in err  # deep nesting was a RecursionError
     assert len(err.strip().splitlines()) == 1
-    assert err.startswith(f"fmpc run: error: {files / name}.yaml{message}")
+    assert err.startswith(f"{files / name}.yaml{where}") and reason in err
 
 
 def test_labels_that_cannot_be_answers_are_errors_not_scored(files: Path) -> None:
@@ -259,3 +259,15 @@ def test_labels_that_cannot_be_answers_are_errors_not_scored(files: Path) -> Non
     assert data["errors"] == 2 and "s.jsonl:2: the label [1] does not fit" in str(
         data["error_examples"]
     )
+
+
+def test_the_limits_help_shows_the_runtime_defaults() -> None:
+    from fmpc.cli.run import LIMIT_DEFAULTS
+    from fmpc.runtime.image_files import MAX_IMAGE_PIXELS
+    from fmpc.runtime.limits import DEFAULT_MAX_CALLS, DEFAULT_TIME_LIMIT_S
+
+    assert LIMIT_DEFAULTS == {
+        "max_calls": DEFAULT_MAX_CALLS,
+        "time_limit": DEFAULT_TIME_LIMIT_S,
+        "max_pixels": MAX_IMAGE_PIXELS,
+    }

@@ -88,3 +88,84 @@ def test_compiling_never_executes_the_program(monkeypatch: pytest.MonkeyPatch) -
     compile_source(source)
     with pytest.raises(CompileError):
         compile_source("raise SystemExit(3)\n" + source)
+
+
+# ---------------------------------------------------------------- every mistake, once
+
+
+def messages(source: str) -> list[tuple[int, str]]:
+    with pytest.raises(CompileError) as caught:
+        compile_source(source, "prog.py")
+    return [(d.line, d.message) for d in caught.value.diagnostics]
+
+
+def test_a_wrong_keyword_does_not_hide_a_later_mistake_with_the_result() -> None:
+    found = messages(
+        "def execute_command(image):\n"
+        "    cars = find(image, name='car')\n"
+        "    cars.sort(key=lambda c: c.lft)\n"
+        "    return cars + 1\n"
+    )
+    assert found == [
+        (2, "find() has no parameter 'name'; its parameters are patch, object_name"),
+        (3, "ImagePatch has no attribute 'lft'; did you mean 'left'? (attribute access is only "
+            "allowed for library attributes such as patch.left)"),
+        (4, "unsupported operand types for +: list[ImagePatch] and int"),
+    ]  # fmt: skip
+
+
+def test_a_method_lists_its_parameters_after_the_receiver() -> None:
+    found = messages("def execute_command(image):\n    return ImagePatch(image).exists(nme='x')\n")
+    assert found == [
+        (2, "ImagePatch.exists() has no parameter 'nme'; its parameters are object_name")
+    ]
+
+
+def test_an_unknown_name_is_reported_once_per_function() -> None:
+    found = messages(
+        "def f(x):\n    return y + x\n\n"
+        "def execute_command(image):\n    a = y + 1\n    b = y * 2\n    return f(a) + f(b)\n"
+    )
+    assert found == [(2, "name 'y' is not defined"), (5, "name 'y' is not defined")]
+
+
+def test_a_wrong_call_is_one_mistake_not_one_per_argument() -> None:
+    found = messages("def execute_command(image):\n    return frob([1], key=lambda x: x)\n")
+    assert found == [(2, "unknown function 'frob'")]
+    found = messages("def execute_command(image):\n    return len([1] + ['a'])\n")
+    assert found == [(2, "cannot concatenate list[int] and list[str]")]
+    found = messages("def execute_command(image):\n    return sorted([3], key=len)\n")
+    assert found == [(2, "the key= of sorted() must be a lambda, e.g. key=lambda p: p.left")]
+
+
+def test_the_body_of_a_rejected_statement_is_still_checked_but_not_its_header() -> None:
+    found = messages(
+        "def execute_command(image):\n"
+        "    with open('f') as f:\n"
+        "        print(1)\n"
+        "    try:\n"
+        "        x = eval('1')\n"
+        "    except ValueError:\n"
+        "        import os\n"
+        "    return 1\n"
+    )
+    assert [line for line, _ in found] == [2, 3, 4, 5, 7]
+    assert "with statements" in found[0][1] and "print" in found[1][1]
+
+
+def test_a_helper_called_wrongly_is_still_checked() -> None:
+    found = messages(
+        "def helper(a):\n    return a.lft\n\n"
+        "def execute_command(image):\n    return helper(ImagePatch(image), 2)\n"
+    )
+    assert [line for line, _ in found] == [2, 5]
+
+
+def test_each_mistake_of_a_program_once_pinned() -> None:
+    # tests/frontend/rejected/independent_mistakes.py: eleven mistakes, one message each
+    program = Path(__file__).parent / "rejected" / "independent_mistakes.py"
+    with pytest.raises(CompileError) as caught:
+        compile_source(program.read_text(), program.name)
+    lines = [d.line for d in caught.value.diagnostics]
+    assert lines == [2, 2, 8, 9, 10, 11, 12, 13, 14, 15, 15]
+    assert len({(d.line, d.col) for d in caught.value.diagnostics}) == len(lines)

@@ -212,8 +212,14 @@ def test_is_none() -> None:
         ("f'{1!r}'", "!r and !a conversions are not supported"),
         ("'a'.strip('x')", "str.strip() takes 0 positional argument(s)"),
         ("'a'.title()", "str has no supported method 'title'"),
-        ("ps.find('x')", "list[ImagePatch] has no method 'find'; lists support xs.append(v) only"),
-        ("ps.sort()", "lists have no sort(); use sorted(xs"),
+        (
+            "ps.find('x')",
+            "list[ImagePatch] has no method 'find'; lists support xs.append(v), xs.extend(ys) and xs.sort(",
+        ),
+        (
+            "ps.sort()",
+            "xs.sort(...) must be a statement of its own (it changes xs and returns None)",
+        ),
         (
             "p.bool_to_yesno(True)",
             "'bool_to_yesno' is a function, not a method; call it as bool_to_yesno(...)",
@@ -241,7 +247,7 @@ def test_is_none() -> None:
         ("len(ps, 2)", "len() takes 1 positional argument(s), got 2"),
         ("len(x=ps)", "len() takes no keyword argument 'x'"),
         ("min()", "min() needs a list or at least two values"),
-        ("ps.append(p)", "xs.append(v) must be a statement of its own"),
+        ("ps.append(p)", "xs.append(...) must be a statement of its own"),
     ],
 )
 def test_type_errors_are_located_compile_errors(expression: str, message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tokenize
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,12 +71,50 @@ def execute_command(image):
 """,
 ]
 
+SEEDS += [
+    """
+def first_with(patches, word):
+    for patch in patches:
+        if patch.verify_property("animal", visual_property=word):
+            return patch
+
+
+def execute_command(image) -> str:
+    image_patch = ImagePatch(image)
+    animal_patches = image_patch.find(object_name="animal", backend="large")
+    animal_patches.sort(key=lambda x: x.horizontal_center, reverse=True)
+    sleeper = first_with(animal_patches, "sleeping")
+    if sleeper is None:
+        return image_patch.simple_query()
+    crop = ImagePatch(image, 0, 0, sleeper.left, image_patch.height)
+    gap = distance(sleeper.horizontal_center, crop.width / 2)
+    name = sleeper.simple_query("What animal is this?")
+    index = best_image_match(list_patches=animal_patches, content=[name], return_index=True)
+    return "{} at {:.1f}".format(name, gap) + image_patch.llm_query(f"Is {index} odd?", long_answer=False)
+""",
+    """
+def execute_command(image):
+    image_patch = ImagePatch(image)
+    answer = None
+    marked = []
+    for patch in image_patch.find("object"):
+        if patch.exists("7", routing=1):
+            marked.extend([patch])
+            answer = patch.best_text_match(option_list=["red", "blue"], prefix="the")
+    if answer is not None and len(marked) > 1:
+        return answer
+""",
+]
+
 VOCAB = [
     "(", ")", "[", "]", ":", ",", ".", "=", "+", "-", "*", "/", "//", "%", "<", "==", "and", "or",
     "not", "in", "is", "None", "True", "0", "-1", "2.5", '"x"', "if", "else", "for", "return",
     "break", "continue", "lambda", "x", "p", "image", "find", "exists", "len", "min", "sum",
     "any", "sorted", "enumerate", "append", "left", "\n", "\n    ", "def", "pass", "[]", "+=",
     "while", "import", "yield", "try", "__class__", "print", "f'{x}'",
+    ".sort()", ".extend", ".format", "'{}'.format(x)", "is None", "is not None", "backend=",
+    "routing=", "long_answer=", "return_index=True", "prefix=", "simple_query()", "Optional",
+    "-> str", "|", "None",
 ]  # fmt: skip
 
 
@@ -245,3 +284,14 @@ def test_generated_control_flow(body: list[str], as_helper: bool) -> None:
     else:
         lines = ["def execute_command(image):", *setup, *body, "    return s"]
     check("\n".join(lines) + "\n")
+
+
+VIPERGPT = sorted((Path(__file__).parent / "vipergpt").glob("*.py"))
+
+
+@FAST
+@given(st.sampled_from(VIPERGPT), EDITS)
+def test_token_mutations_of_the_vipergpt_corpus(
+    path: Path, edits: list[tuple[float, int, str]]
+) -> None:
+    check(mutated(path.read_text(), edits))

@@ -497,6 +497,61 @@ def test_a_cascade_site_escalates_while_the_confidence_is_low() -> None:
     assert [(c.site, c.backend) for c in sure.trace.calls] == [(0, "small"), (1, "small")]
 
 
+PINNED = program(
+    "def execute_command(image):\n"
+    "    p = ImagePatch(image)\n"
+    '    cats = p.find("cat", backend="large")\n'
+    '    dogs = p.find("dog", routing=0)\n'
+    '    return len(cats) + len(dogs) + len(p.find("bird"))\n'
+)
+
+
+@pytest.mark.parametrize("policy", ["smallest", "largest"])
+def test_a_pinned_site_calls_its_backend_whatever_the_policy(policy: str) -> None:
+    executor = Executor(PINNED, fake_table(), StaticPolicy(policy))
+    assert list(executor.sites) == [2]  # only the unpinned site is the policy's
+    assert sorted(executor.all_sites) == [0, 1, 2]
+    result = executor.run(scene_image("pets"))
+    assert result.error is None and result.answer == 3
+    chosen = "small" if policy == "smallest" else "large"
+    assert [(c.site, c.backend, c.via) for c in result.trace.calls] == [
+        (0, "large", "pin"),
+        (1, "small", "pin"),
+        (2, chosen, "policy"),
+    ]
+    assert result.trace.decisions() == (result.trace.calls[2],)
+
+
+def test_a_pin_survives_the_text_form_and_the_cascade_pass() -> None:
+    from fmpc.ir import parse, print_module
+    from fmpc.passes import PassManager
+
+    text = print_module(PINNED)
+    assert 'pin = "large"' in text and "pin = 0" in text
+    again = parse(text)
+    cascaded = PassManager("cascade{backends={find=[small,large]}}").run(again)
+    calls = cascaded.routable_calls()
+    assert ["cascade" in c.attributes for c in calls] == [False, False, True]
+    result = Executor(cascaded, fake_table(), StaticPolicy("largest")).run(scene_image("pets"))
+    assert [(c.backend, c.via) for c in result.trace.calls[:2]] == [
+        ("large", "pin"),
+        ("small", "pin"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [("huge", "pinned to unknown backend 'huge' (configured: small, large)"),
+     (5, "pinned to backend 5, but the site's choices are 0: small, 1: large")],
+)  # fmt: skip
+def test_a_pin_that_names_no_backend_is_a_routing_error(pin: object, message: str) -> None:
+    module = PINNED.clone()
+    module.routable_calls()[0].attributes["pin"] = pin
+    with pytest.raises(RoutingError) as caught:
+        Executor(module, fake_table(), StaticPolicy("smallest"))
+    assert str(caught.value) == "prog.py:3:12: site 0 (find): " + message
+
+
 # ---------------------------------------------------------------- streams
 
 
@@ -546,3 +601,75 @@ def test_a_policy_may_begin_a_whole_window_at_once() -> None:
     assert [_shape(r) for r in windowed] == [
         _shape(Executor(RED_SEVEN, fake_table(), RandomPolicy(0)).run(i)) for i in images
     ]
+
+
+# ---------------------------------------------------------------- second runs (recheck)
+
+
+class _Recheck(Episode):
+    """Smallest everywhere; after the first answer, rerun with ``plan`` when it is ``when``."""
+
+    def __init__(self, plan: Mapping[int, int], when: Any) -> None:
+        self.plan, self.when = plan, when
+        self.seen: list[tuple[Any, int]] = []
+
+    def decide(self, site: int, features: Mapping[str, float]) -> int:
+        return 0
+
+    def recheck(self, answer: Any, trace: Any) -> Mapping[int, int] | None:
+        self.seen.append((answer, len(trace.calls)))
+        return self.plan if answer == self.when else None
+
+
+class _Rechecking(BasePolicy):
+    name = "rechecking"
+
+    def __init__(self, plan: Mapping[int, int], when: Any = "no") -> None:
+        self.plan, self.when = plan, when
+        self.episodes: list[_Recheck] = []
+
+    def start(self, input_id: str, image: Any, sites: Mapping[int, SiteInfo]) -> Episode:
+        episode = _Recheck(self.plan, self.when)
+        self.episodes.append(episode)
+        return episode
+
+
+def test_a_recheck_reruns_the_program_reusing_the_calls_it_already_made() -> None:
+    find_large = Recording("large", "find", fake_backends()["find"], LARGE)
+    table = fake_table(find_large=find_large)
+    policy = _Rechecking({0: 1})  # rerun with find on the large backend
+    result = Executor(RED_SEVEN, table, policy).run(scene_image("blue_sevens"))
+    assert policy.episodes[0].seen == [("no", 3)]  # the first answer and its three calls
+    rows = [(c.site, c.backend, c.via, c.execution) for c in result.trace.calls]
+    assert rows == [
+        (0, "small", "policy", 0),
+        (1, "small", "policy", 0),
+        (1, "small", "policy", 1),
+        (0, "large", "recheck", 0),  # the same sevens: both verify calls are reused, free
+    ]
+    assert result.answer == "no" and result.error is None
+    assert result.cost == 3 * SMALL + LARGE
+    assert find_large.items == 1
+    assert len(result.trace.decisions()) == 3  # the second run's calls are not decisions
+
+
+def test_no_recheck_is_the_same_run_and_a_failed_second_run_keeps_the_first_answer() -> None:
+    plain = Executor(RED_SEVEN, fake_table(), StaticPolicy("smallest"))
+    kept = Executor(RED_SEVEN, fake_table(), _Rechecking({0: 1}, when="never"))
+    for scene in ("red_seven", "blue_sevens", "empty"):
+        assert _shape(kept.run(scene_image(scene))) == _shape(plain.run(scene_image(scene)))
+    broken = Recording(
+        "large", "find", fake_backends()["find"], LARGE, fail_on=_fails_on("blue_sevens")
+    )
+    executor = Executor(RED_SEVEN, fake_table(find_large=broken), _Rechecking({0: 1}))
+    result = executor.run(scene_image("blue_sevens"))
+    assert result.answer == "no" and result.error is None
+    assert [(c.backend, c.via, c.ok) for c in result.trace.calls][-1] == ("large", "recheck", False)
+
+
+def test_rechecks_in_a_window_equal_one_input_at_a_time() -> None:
+    executor = Executor(RED_SEVEN, fake_table(), _Rechecking({0: 1, 1: 1}))
+    images = [scene_image(s) for s in ("red_seven", "blue_sevens", "empty", "pets")]
+    window = executor.run_window(images)
+    assert [_shape(r) for r in window] == [_shape(executor.run(i)) for i in images]
+    assert any(c.via == "recheck" for r in window for c in r.trace.calls)

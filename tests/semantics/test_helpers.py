@@ -17,6 +17,7 @@ from fmpc.semantics.helpers import (
     crop,
     distance,
     image_patch,
+    index_of,
     overlaps_with,
 )
 from fmpc.semantics.interpreter import fits
@@ -172,6 +173,14 @@ def test_coerce_to_numeric_without_a_number_fails_clearly(text: str) -> None:
         coerce_to_numeric(text)
 
 
+def test_index_of_finds_the_patch_by_image_and_box() -> None:
+    patches = [box(0, 0, 5, 5), box(5, 5, 9, 9), box(5, 5, 9, 9)]
+    assert index_of(patches, PatchValue(IMAGE, 5, 5, 9, 9, score=0.3)) == 1  # score aside
+    other = ImageValue(np.zeros((30, 40, 3), np.float32), id="other")
+    with pytest.raises(ValueError, match=r"the patch \(0, 0, 5, 5\) is not one of the 3 patches"):
+        index_of(patches, PatchValue(other, 0, 0, 5, 5))
+
+
 def test_box_attributes() -> None:
     patch = box(3, 4, 10, 9)
     values = {name: HELPERS[name](patch) for name in ("left", "right", "lower", "upper")}
@@ -199,6 +208,7 @@ def test_helper_results_fit_the_library_result_types() -> None:
         "distance": (patch, box(0, 0, 1, 1)),
         "bool_to_yesno": (True,),
         "coerce_to_numeric": ("7",),
+        "index_of": ([box(0, 0, 1, 1), patch], box(3, 4, 10, 9)),
     }
     for entry in DEFAULT_LIBRARY.values():
         if not entry.routable:

@@ -203,6 +203,7 @@ def test_unknown_spec_vocabulary() -> None:
         ({"seed": 0, "difficulty": "extreme"}, "unknown difficulty level"),
         ({"seed": 0, "min_objects": 3, "max_objects": 2}, "min_objects"),
         ({"seed": 0, "size": 32}, "too small"),
+        ({"seed": 0, "glyph_warp": 1.5}, "glyph_warp"),
     ],
 )
 def test_bad_generator_settings(kwargs: dict, message: str) -> None:
@@ -218,3 +219,27 @@ def test_a_2000_image_stream() -> None:
     assert levels["easy"] > levels["medium"] > levels["hard"] > 200
     digests = {image.pixels.tobytes() for image in images[:200]}
     assert len(digests) == 200
+
+
+def test_glyph_warp_distorts_digits_only_and_stays_deterministic() -> None:
+    plain = SceneGenerator(4, pool="train", difficulty="easy")
+    warped = SceneGenerator(4, pool="train", difficulty="easy", glyph_warp=1.0)
+    assert all(o.warp is None for i in range(20) for o in plain.scene(i).objects)
+    objects = [o for i in range(20) for o in warped.scene(i).objects]
+    assert all((o.warp is not None) == (o.kind == "digit") for o in objects)
+    assert any(o.kind == "digit" for o in objects)
+    assert np.array_equal(warped.image(3).pixels, warped.image(3).pixels)
+
+
+def test_a_warped_glyph_is_drawn_distorted() -> None:
+    from dataclasses import replace
+
+    from fmpc.worlds.render import render
+
+    scene = SceneGenerator(6, pool="train", difficulty=0.0, min_objects=1, max_objects=1,
+                           digit_share=1.0).scene(0)  # fmt: skip
+    [digit] = scene.objects
+    still = render(replace(scene, objects=(replace(digit, warp=(0.0, 0.0, 0.0, 0.0)),)))
+    assert np.allclose(still, render(scene), atol=1e-5)  # a zero warp is the glyph itself
+    turned = render(replace(scene, objects=(replace(digit, warp=(0.3, 0.0, 0.0, 0.0)),)))
+    assert np.abs(turned - still).max() > 0.3

@@ -11,6 +11,7 @@ from fmpc.worlds import (
     PROPERTIES,
     QUESTION_TEMPLATES,
     PatchQuestion,
+    RelationPhrase,
     UnknownVocabulary,
     canonical_name,
     canonical_property,
@@ -18,6 +19,7 @@ from fmpc.worlds import (
     parse_question,
 )
 from fmpc.worlds.numbers import answer_number_question
+from fmpc.worlds.vocabulary import relation_phrase
 
 
 @pytest.mark.parametrize(
@@ -101,3 +103,32 @@ def test_primality(number: int, prime: bool) -> None:
 def test_division_by_zero_is_not_divisible() -> None:
     assert answer_number_question("is 4 divisible by 0?") == "no"
     assert answer_number_question("is 12 divisible by three?") == "yes"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "parts"),
+    [
+        ("backpack to the right of the man", ("backpack", "to the right of", "man")),
+        ("The cup on top of a table", ("cup", "on top of", "table")),
+        ("7 above the circle", ("7", "above", "circle")),
+        ("dog next to the cat", ("dog", "next to", "cat")),
+        ("man", None),
+        ("red car", None),
+        ("on", None),
+    ],
+)
+def test_relation_phrase(phrase: str, parts: tuple[str, str, str] | None) -> None:
+    assert relation_phrase(phrase) == parts
+
+
+def test_a_relation_is_not_read_as_an_object_name() -> None:
+    with pytest.raises(RelationPhrase) as caught:
+        canonical_name("backpack to the right of the man")
+    error = caught.value
+    assert isinstance(error, UnknownVocabulary)
+    assert (error.subject, error.relation, error.other) == ("backpack", "to the right of", "man")
+    assert "relates two objects ('backpack' to the right of 'man'), not one object name" in str(
+        error
+    )
+    with pytest.raises(UnknownVocabulary, match="unknown object name 'backpack'"):
+        canonical_name("backpack")

@@ -53,6 +53,11 @@ class CostModel(Analysis):
         fn = str(call.attributes.get("fn"))
         known = self.backend_costs.get(fn, {})
         names = call.attributes.get("cascade") or call.attributes.get("backends") or tuple(known)
+        pin = call.attributes.get("pin")
+        if isinstance(pin, str):
+            names = (pin,)
+        elif isinstance(pin, int) and isinstance(names, tuple) and 0 <= pin < len(names):
+            names = (names[pin],)
         costs = [known[n] for n in names if isinstance(n, str) and n in known]  # type: ignore[union-attr]
         if costs:
             return float(statistics.fmean(costs))

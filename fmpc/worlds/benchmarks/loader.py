@@ -28,7 +28,6 @@ from pydantic import ValidationError
 from fmpc.frontend import CompileError, Diagnostic, compile_source_with_warnings
 from fmpc.ir.core import Module
 from fmpc.ir.types import Str
-from fmpc.runtime.yaml_limits import YamlLimitError, check_yaml, decode_yaml
 from fmpc.worlds.benchmarks.grammar import BenchmarkQuestion, parse_benchmark_question
 from fmpc.worlds.benchmarks.schema import (
     TASKS,
@@ -38,6 +37,7 @@ from fmpc.worlds.benchmarks.schema import (
     OpenStream,
     QueryFileSpec,
 )
+from fmpc.yaml_limits import YamlLimitError, check_yaml, decode_yaml
 
 Loc = Sequence[str | int]
 

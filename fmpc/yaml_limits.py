@@ -3,13 +3,12 @@
 PyYAML composes nodes recursively (a few hundred nested ``[`` exhaust Python's stack) and
 expands aliases by sharing, so a *billion laughs* file (each anchor a list of nine aliases of
 the previous one) is a few lines whose tree has billions of nodes for any walk over it.
-``check_yaml`` reads the file's event stream (PyYAML's parser is iterative) before anything is
+``check_yaml`` reads the text's event stream (PyYAML's parser is iterative) before anything is
 composed and raises ``YamlLimitError``, with the line and column, when the nesting is deeper than
 ``MAX_DEPTH`` or the document, aliases expanded, has more than ``MAX_NODES`` nodes.
 ``decode_yaml`` turns a file's bytes into text: UTF-8 (a byte order mark allowed), or UTF-16 and
 UTF-32 with their byte order mark, as the YAML specification allows; other bytes are an error
-naming the first bad one's place. Characters YAML forbids (NUL, most control characters) are
-errors at their place too::
+naming the first bad one's place. ``fmpc.yaml_source.read_yaml`` runs ``check_yaml`` first::
 
     text = decode_yaml(path.read_bytes())      # YamlLimitError: line 3, column 12: not UTF-8 ...
     check_yaml(text)                           # YamlLimitError: nested deeper than 64 levels
@@ -71,20 +70,15 @@ def decode_yaml(data: bytes) -> str:
 
 
 def check_yaml(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> None:
-    """Raise ``YamlLimitError`` when ``text`` has characters YAML forbids, is nested deeper than
-    ``max_depth`` or expands to more than ``max_nodes`` nodes. Syntax errors are left to the
-    loader, which reports them with their place."""
+    """Raise ``YamlLimitError`` when ``text`` is nested deeper than ``max_depth`` or expands to
+    more than ``max_nodes`` nodes. Syntax errors and forbidden characters (NUL...) are left to
+    the loader, which reports them with their place."""
     counter = _Counter(max_depth, max_nodes)
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             counter.add(event)
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        reason = f"character #x{exc.character:04x} is not allowed in YAML"
-        raise YamlLimitError(reason, line, column) from None
     except yaml.YAMLError:
-        return  # malformed: the loader says where
+        return  # malformed, or a character YAML forbids: the loader says where
 
 
 class _Counter:

@@ -1,3 +1,0 @@
-def execute_command(image) -> str:
-    if exists(image, "car"):
-        return "yes"
