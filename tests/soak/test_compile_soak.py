@@ -25,7 +25,7 @@ from tests.soak.hostile import KINDS, hostile_programs
 SLICE = 250
 SOAK = 5000
 CASE_LIMIT_S = 10.0
-LOCATED = re.compile(r"^prog\.py:\d+:\d+: error: ", re.MULTILINE)
+LOCATED = re.compile(r"^\S*prog\.py:\d+:\d+: error: ", re.MULTILINE)
 
 
 def compile_case(directory: Path, content: bytes) -> tuple[int, str, float]:
