@@ -129,7 +129,7 @@ def test_a_smaller_pixel_limit_refuses_larger_images(files: Path) -> None:
     assert "more than the limit of 63" in data["error_examples"][0]["error"]
 
 
-@pytest.mark.parametrize("policy", ["static:smallest", "neural-ts:k=2", "per-query"])
+@pytest.mark.parametrize("policy", ["static:smallest", "neural-ts:k=2", "per-query", "defer"])
 def test_duplicate_ids_keep_their_own_answers_and_feedback(files: Path, policy: str) -> None:
     rows = [
         {"image": "light.png", "id": "same", "label": "yes"},
@@ -142,7 +142,11 @@ def test_duplicate_ids_keep_their_own_answers_and_feedback(files: Path, policy: 
     status, data, _ = _bright(files, files / "s.jsonl", "--window", "1", policy=policy)
     assert status == 0 and data["errors"] == 0 and data["labelled"] == 8
     assert data["accuracy"] == 1.0  # was 0.5: a cache keyed by id shared the answers
-    assert data.get("feedback_skipped", {}) == {}  # was {"unknown input": ...}
+    assert data.get("feedback_skipped", {}) == {}
+    # the policy's own window: the eight inputs begin together, sharing one id
+    status, data, _ = _bright(files, files / "s.jsonl", "--window", "8", policy=policy)
+    assert status == 0 and data["accuracy"] == 1.0
+    assert data.get("feedback_skipped", {}) == {}  # was {"unknown input": 7}
 
 
 def test_a_failing_backend_served_by_its_fallback_is_reported(files: Path) -> None:
