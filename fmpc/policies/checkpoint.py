@@ -92,13 +92,15 @@ def restore_policy(
     policy: Policy,
     directory: str | Path,
     *,
+    step: int | None = None,
     on_damaged: Callable[[str], None] | None = None,
 ) -> int:
-    """Restore the newest readable checkpoint of ``directory`` into ``policy`` (bound to its
-    program) and return its ``inputs_seen``. Each damaged step met on the way is reported to
-    ``on_damaged`` (default: a ``CheckpointWarning``) and skipped. ``CheckpointError`` when no
-    step is readable, or when the newest readable one was saved by another kind of policy or
-    for other call sites."""
+    """Restore the newest readable checkpoint of ``directory`` (or the one of ``step``) into
+    ``policy`` (bound to its program) and return its ``inputs_seen``. Each damaged step met on
+    the way is reported to ``on_damaged`` (default: a ``CheckpointWarning``) and skipped; a
+    ``step`` asked for is never replaced by another. ``CheckpointError`` when no step is
+    readable, or when the one restored was saved by another kind of policy or for other call
+    sites."""
     report = on_damaged or _warn
     try:
         manager = _manager(directory, create=False)
@@ -110,16 +112,33 @@ def restore_policy(
             f"{directory}: cannot read the checkpoint directory ({exc})"
         ) from None
     try:
-        for step in steps:
+        if step is not None:
+            return _restore_asked(policy, manager, step, steps, directory)
+        for found in steps:
             try:
-                return _restore_step(policy, manager, step, directory)
+                return _restore_step(policy, manager, found, directory)
             except _Damaged as exc:
-                report(f"{directory}: checkpoint {step} is damaged and was skipped ({exc})")
+                report(f"{directory}: checkpoint {found} is damaged and was skipped ({exc})")
     finally:
         manager.close()
     if steps:
         raise CheckpointError(f"{directory}: no readable checkpoint ({len(steps)} damaged)")
     raise CheckpointError(f"{directory}: holds no complete checkpoint")
+
+
+def _restore_asked(
+    policy: Policy,
+    manager: ocp.CheckpointManager,
+    step: int,
+    steps: list[int],
+    directory: str | Path,
+) -> int:
+    if step not in steps:
+        raise CheckpointError(f"{directory}: holds no complete checkpoint {step}")
+    try:
+        return _restore_step(policy, manager, step, directory)
+    except _Damaged as exc:
+        raise CheckpointError(f"{directory}: checkpoint {step} is damaged ({exc})") from None
 
 
 def _warn(message: str) -> None:

@@ -157,7 +157,7 @@ def test_a_failing_backend_served_by_its_fallback_is_reported(files: Path) -> No
     status, data, err = _bright(files, files / "light.png", config="broken.yaml")
     assert status == 0 and data["errors"] == 0 and data["backend_counts"] == {"0": {"bright": 1}}
     assert data["backend_failures"] == {"exists/bright": 1}
-    assert data["fallbacks"] == {"exists/bright -> steady": 1}
+    assert data["fallbacks"] == {"exists/bright->steady": 1}
     assert (
         "warning: backend 'bright' (exists) failed on all 1 of its calls; its fallback served steady (1)"
         in err
@@ -200,6 +200,8 @@ def test_the_time_limit_fails_a_slow_input_and_the_stream_goes_on(files: Path) -
         "1",
         "--time-limit",
         "0.2",
+        "-p",
+        "",  # as written: the batch pass would make the ten calls one batched request
     )
     assert status == 0 and data["inputs_seen"] == 3 and data["errors"] == 3
     assert "past the time limit of 0.2s (--time-limit)" in data["error_examples"][0]["error"]
