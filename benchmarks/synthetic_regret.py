@@ -5,7 +5,8 @@
 Streams ``n`` inputs of ``fmpc.worlds.synthetic.SyntheticWorld`` through the program with the
 ``defer`` policy (cold: no warm start), then prints the regret per 1000 inputs: how much
 expected objective (weighted errors + lam x cost / reference cost) the policy's re-check
-decisions lost against the Bayes-optimal decision given the same first run.
+decisions lost against the Bayes-optimal decision given the same first run, beside the regret of
+never and of always re-checking on the same inputs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from fmpc.frontend import compile_source
 from fmpc.policies.deferral import DeferralConfig, DeferralPolicy
 from fmpc.runtime.executor import Executor, run_stream
-from fmpc.worlds.synthetic import SyntheticWorld, regret
+from fmpc.worlds.synthetic import SyntheticWorld, observed_calls, regret
 
 
 def main() -> None:
@@ -35,16 +36,24 @@ def main() -> None:
     policy = DeferralPolicy(DeferralConfig(lam=args.lam, warm_start="none", seed=args.seed))
     executor = Executor(module, world.backends(), policy)
     start = time.perf_counter()
-    regrets, errors, costs = [], [], []
+    regrets, errors, costs, never, always = [], [], [], [], []
     for i, step in enumerate(run_stream(executor, world.items(args.n))):
         assert step.result is not None and step.feedback is not None
-        regrets.append(regret(world, world.facts(i), step.result.trace, args.lam))
+        trace = step.result.trace
+        regrets.append(regret(world, world.facts(i), trace, args.lam))
+        keep, recheck = world.decision_values(
+            world.facts(i).difficulty, observed_calls(trace), args.lam
+        )
+        never.append(keep - min(keep, recheck))
+        always.append(recheck - min(keep, recheck))
         errors.append(not step.feedback.correct)
         costs.append(step.result.trace.backend_cost)
     blocks = [
         {
             "inputs": f"{k}-{k + args.block - 1}",
             "regret": round(float(np.sum(regrets[k : k + args.block])), 3),
+            "never_recheck": round(float(np.sum(never[k : k + args.block])), 3),
+            "always_recheck": round(float(np.sum(always[k : k + args.block])), 3),
             "error_rate": round(float(np.mean(errors[k : k + args.block])), 4),
             "mean_cost": round(float(np.mean(costs[k : k + args.block])), 3),
         }

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from fmpc.yaml_limits import YamlLimitError, check_yaml
+
 Loc = tuple[str | int, ...]
 """A key path as pydantic reports it: ``("functions", "find", 1, "endpoint")``."""
 
@@ -49,9 +51,18 @@ class YamlSyntaxError(ValueError):
 def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The composed node tree (for positions) and the loaded data of one YAML document.
 
-    Raises ``YamlSyntaxError`` on malformed YAML (never executes tags: the safe loader).
+    Raises ``YamlSyntaxError`` on malformed YAML (never executes tags: the safe loader), and
+    on YAML nested too deeply or expanding to too many nodes through aliases, checked before
+    anything is composed (``fmpc.yaml_limits``).
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        check_yaml(text)
+    except YamlLimitError as exc:
+        raise YamlSyntaxError(YamlIssue("", exc.reason, exc.line, exc.column)) from None
+    try:
+        loader = yaml.SafeLoader(text)  # reads the whole text: may reject a character
+    except yaml.reader.ReaderError as exc:
+        raise YamlSyntaxError(_reader_issue(text, exc)) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -62,9 +73,22 @@ def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         raise YamlSyntaxError(YamlIssue("", f"invalid YAML: {problem}", line, column)) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(YamlIssue("", f"invalid YAML: {exc}")) from None
+    except RecursionError:
+        raise YamlSyntaxError(YamlIssue("", "invalid YAML: nested too deeply")) from None
     finally:
         loader.dispose()
     return root, data
+
+
+def _reader_issue(text: str, exc: yaml.reader.ReaderError) -> YamlIssue:
+    """A character YAML does not allow, at its line and column."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - text.rfind("\n", 0, exc.position)
+    char = exc.character
+    shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+    return YamlIssue(
+        "", f"invalid YAML: character {shown} is not allowed ({exc.reason})", line, column
+    )
 
 
 def dotted(loc: Loc) -> str:

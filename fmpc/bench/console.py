@@ -22,13 +22,6 @@ from fmpc.bench.harness import Advance, BenchPlan, BenchResult
 
 RESULTS_FILE = "results.json"
 PLOT_FILE = "pareto.png"
-REPORT_WIDTH = 120
-
-
-def wide_console() -> Console:
-    """Standard output; at least ``REPORT_WIDTH`` columns when it is not a terminal (a log)."""
-    console = Console()
-    return console if console.is_terminal else Console(width=max(console.width, REPORT_WIDTH))
 
 
 def run_with_progress(

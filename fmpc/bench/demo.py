@@ -44,17 +44,25 @@ def demo_query(scenes: int) -> BenchmarkQuery:
     return dataclasses.replace(query, spec=query.spec.model_copy(update={"stream": stream}))
 
 
+SECTION_WIDTH = 100
+"""The widest a section rule is drawn (a log file's console has no width of its own)."""
+
+
+def _section(console: Console, title: str) -> None:
+    console.print(Rule(title), width=min(console.width, SECTION_WIDTH))
+
+
 def show_compilation(query: BenchmarkQuery, console: Console) -> None:
     """Print the program, its IR, and its IR after the default pass pipeline."""
     from fmpc.bench.harness import compile_for_bench
     from fmpc.ir import print_module
     from fmpc.passes import DEFAULT_PIPELINE
 
-    console.print(Rule(f"1. the program: {query.question}"))
+    _section(console, f"1. the program: {query.question}")
     console.print(query.program, markup=False, highlight=False)
-    console.print(Rule("2. its IR, as compiled"))
+    _section(console, "2. its IR, as compiled")
     console.print(print_module(query.module), markup=False, highlight=False)
-    console.print(Rule(f"3. after the passes: {DEFAULT_PIPELINE}"))
+    _section(console, f"3. after the passes: {DEFAULT_PIPELINE}")
     optimized = compile_for_bench(query, DEFAULT_PIPELINE)
     console.print(print_module(optimized), markup=False, highlight=False)
     sites = len(optimized.routable_calls())
@@ -76,7 +84,7 @@ def run_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
     backends = zoo_bench_backends()
     methods = demo_methods(DEMO_LAM if args.lam is None else args.lam)
     plan = BenchPlan((query,), {query.id: scenes})
-    console.print(Rule(f"4. streaming {scenes} scenes ({query.id}) with every method"))
+    _section(console, f"4. streaming {scenes} scenes ({query.id}) with every method")
     console.print(
         f"Scenes arrive one window at a time; after each answer the label arrives and the "
         f"learned policies update. Positive rate {QUICK_POSITIVE_RATE:g} (the benchmark's is "
@@ -92,7 +100,7 @@ def run_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
             markup=False,
             style="yellow",
         )
-    console.print(Rule("5. results"))
+    _section(console, "5. results")
     settings = {"command": "fmpc demo", "query": query.id, "scenes": scenes, "seed": args.seed}
     results, plot = finish(result, settings, Path(args.out), console)
     console.print(

@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from fmpc.cli.common import command
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DEFAULT_BENCH_OUT = "bench-out"
 
 
 def add_bench_command(subparsers: Any) -> None:
     """Register ``bench`` on an ``argparse`` subparsers object (``args.handler(args)`` runs it)."""
-    parser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "bench",
+        bench_command,
         help="compare every method on the streaming VQA benchmarks",
         description="Run the monolithic model, static programs, routers, cascades, the learned "
         "policies and the oracle on the same streams; print the table and write "
@@ -57,7 +62,6 @@ def add_bench_command(subparsers: Any) -> None:
         help="comma-separated methods or families to run (default: all), e.g. "
         "monolithic,all-largest,neural-ts,oracle",
     )
-    parser.set_defaults(handler=bench_command)
 
 
 # ---------------------------------------------------------------- bench
@@ -67,12 +71,13 @@ def bench_command(
     args: argparse.Namespace, console: Console | None = None, err: Console | None = None
 ) -> int:
     """``fmpc bench`` with parsed ``args``: 0 when it ran, 1 on a mistake in the arguments."""
-    from fmpc.bench.console import finish, run_with_progress, wide_console
+    from fmpc.bench.console import finish, run_with_progress
     from fmpc.bench.harness import BenchError, plan_benchmark, zoo_bench_backends
     from fmpc.bench.methods import FAMILY_LAMS, load_optional_policies
+    from fmpc.cli.console import console as cli_console
 
-    console = console or wide_console()
-    err = err or Console(stderr=True)
+    console = console or cli_console()
+    err = err or cli_console(stderr=True)
     try:
         if args.lam is not None and any(lam < 0 for lam in args.lam):
             raise BenchError(f"--lam values must be >= 0, got {args.lam}")

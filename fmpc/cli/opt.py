@@ -1,34 +1,30 @@
 """``fmpc opt`` and the pipeline options it shares with ``fmpc compile``.
 
-``fmpc opt FILE.fmp -p PIPELINE [-o OUT] [--print-after-all]`` reads the text IR, runs the
-pipeline and writes the text IR, like ``mlir-opt``. ``fmpc.cli.compile`` uses
-:func:`add_pipeline_arguments` / :func:`run_pipeline_from_args` for ``fmpc compile``.
+``fmpc opt [FILE] -p PIPELINE [-o OUT] [--emit ir|json|dot] [--print-after-all]`` reads a compiled
+program (IR text, or the JSON of ``fmpc compile --emit json``; no file or ``-``: stdin), runs the
+pipeline and writes the result, like ``mlir-opt``. ``fmpc.cli.compile`` uses
+:func:`add_pipeline_arguments` / :func:`run_pipeline_from_args` for ``fmpc compile``. The passes
+are imported when a pipeline runs, not to build the parser.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fmpc.ir.core import Module
-from fmpc.passes.analyses.manager import AnalysisInputs
-from fmpc.passes.analyses.profile import Profile, ProfileError
-from fmpc.passes.base import (
-    DEFAULT_REGISTRY,
-    PassError,
-    describe_type,
-    import_pass_module,
-    option_types,
-)
-from fmpc.passes.manager import PassManager
-from fmpc.passes.pipeline import DEFAULT_PIPELINE
+from fmpc.cli.common import command, write_output
+from fmpc.cli.program import ProgramReader, add_library_argument, add_vocabulary_argument
 
-USER_ERRORS: tuple[type[Exception], ...] = (PassError, ProfileError)
-"""Exceptions that ``fmpc`` should print as a message (exit code 1), never as a traceback."""
+if TYPE_CHECKING:  # the passes (networkx, pydantic) load when a pipeline runs
+    from fmpc.ir.core import Module
+    from fmpc.passes.analyses.manager import AnalysisInputs
+
+EMITTERS = ("ir", "json", "dot")
+"""The output forms of ``fmpc compile`` and ``fmpc opt``."""
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +34,8 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
         "-p",
         "--pipeline",
         default=None,
-        help=f"passes to run, e.g. 'cse,dce' (default: {DEFAULT_PIPELINE}; '' runs none)",
+        help="passes to run, e.g. 'cse,dce' (default: the default pipeline, which "
+        "`fmpc opt --list-passes` prints; '' runs none)",
     )
     parser.add_argument(
         "--print-after-all", action="store_true", help="print the IR after every pass (stderr)"
@@ -56,46 +53,65 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_emit_argument(parser: argparse.ArgumentParser) -> None:
+    """``--emit ir|json|dot`` and ``-o OUT``: the output form and where it goes."""
+    parser.add_argument("--emit", choices=EMITTERS, default="ir", help="output form (default: ir)")
+    parser.add_argument("-o", "--output", help="write here instead of stdout")
+
+
 def add_opt_command(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``opt`` subcommand to ``subparsers`` (from ``ArgumentParser.add_subparsers``)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = command(
+        subparsers,
         "opt",
-        help="run optimizer passes on a text IR file (like mlir-opt)",
-        description="Read text IR, run a pass pipeline, write text IR.",
+        cmd_opt,
+        help="run optimizer passes on a compiled program (like mlir-opt)",
+        description="Read a compiled program (IR text, or the JSON of `fmpc compile --emit json`),"
+        " run a pass pipeline, write the result.",
     )
-    parser.add_argument("file", nargs="?", help="a .fmp file ('-' for stdin)")
-    parser.add_argument("-o", "--output", help="write here instead of stdout")
+    parser.add_argument("file", nargs="?", help="a .fmp or .json file; '-' or none: standard input")
+    add_emit_argument(parser)
     parser.add_argument(
-        "--list-passes", action="store_true", help="list the registered passes and exit"
+        "--list-passes",
+        action="store_true",
+        help="list the registered passes, their options and defaults, and exit",
     )
     add_pipeline_arguments(parser)
-    parser.set_defaults(handler=cmd_opt)
+    add_library_argument(parser)
+    add_vocabulary_argument(parser)
     return parser
 
 
 def cmd_opt(args: argparse.Namespace) -> int:
-    """``fmpc opt``: returns the exit code; user mistakes print a message and return 1."""
-    from fmpc.ir import ParseError, VerifyError, parse, print_module
-
-    try:
-        load_pass_modules(args.load)
-        if args.list_passes:
-            sys.stdout.write(list_passes())
-            return 0
-        if not args.file:
-            raise PassError("give a .fmp file to optimize (or --list-passes)")
-        name = "<stdin>" if args.file == "-" else args.file
-        module = parse(_read(args.file), file=name)
-        _write(print_module(run_pipeline_from_args(module, args)), args.output)
-    except (PassError, ProfileError, ParseError, VerifyError) as exc:
-        print(f"fmpc opt: error: {exc}", file=sys.stderr)
-        return 1
+    """``fmpc opt``: 0; a mistake raises one of the errors ``fmpc.cli.errors`` reports."""
+    load_pass_modules(args.load)
+    if args.list_passes:
+        sys.stdout.write(list_passes())
+        return 0
+    module = ProgramReader.from_args(args).compiled(args.file)
+    write_output(emit(run_pipeline_from_args(module, args), args.emit), args.output)
     return 0
+
+
+def emit(module: Module, kind: str) -> str:
+    """The module in the output form ``kind`` (one of :data:`EMITTERS`)."""
+    import json
+
+    from fmpc.ir import print_module, to_json
+    from fmpc.ir.graph import to_dot
+
+    if kind == "json":
+        return json.dumps(to_json(module), indent=1)
+    if kind == "dot":
+        return to_dot(module)
+    return print_module(module)
 
 
 def run_pipeline_from_args(module: Module, args: argparse.Namespace) -> Module:
     """Run the pipeline the options of :func:`add_pipeline_arguments` describe (the default
     pipeline when ``-p`` is absent) after importing the ``--load`` modules."""
+    from fmpc.passes.pipeline import DEFAULT_PIPELINE
+
     load_pass_modules(args.load)
     return run_pipeline_text(
         module,
@@ -120,8 +136,12 @@ def run_pipeline_text(
     ``profile`` is a profile file's path. Raises ``PassError`` (``PipelineError`` for bad text,
     ``PassFailure`` naming the failing pass) or ``ProfileError``.
     """
+    from fmpc.passes.analyses.manager import AnalysisInputs
+    from fmpc.passes.analyses.profile import Profile
+    from fmpc.passes.manager import PassManager
+
     if profile is not None:
-        inputs = replace(inputs or AnalysisInputs(), profile=Profile.load(profile))
+        inputs = dataclasses.replace(inputs or AnalysisInputs(), profile=Profile.load(profile))
     manager = PassManager(
         pipeline, print_after_all=print_after_all, fixed_point=fixed_point, inputs=inputs
     )
@@ -130,37 +150,51 @@ def run_pipeline_text(
 
 def load_pass_modules(specs: Sequence[str]) -> None:
     """Import each module of ``specs`` so its ``@register_pass`` classes become available."""
+    if not specs:
+        return
+    from fmpc.passes.base import import_pass_module
+
     for spec in specs:
         import_pass_module(spec)
 
 
 def list_passes() -> str:
-    """One line per registered pass: name, options with types, and summary."""
-    lines = []
-    for name in DEFAULT_REGISTRY.names():
+    """The default pipeline, then per registered pass: its name and the first sentence of its
+    docstring, and one line per option with its type and default."""
+    from fmpc.passes.base import DEFAULT_REGISTRY, option_defaults, option_types
+    from fmpc.passes.pipeline import DEFAULT_PIPELINE
+
+    names = DEFAULT_REGISTRY.names()
+    width = max(map(len, names), default=0)
+    lines = [f"default pipeline: {DEFAULT_PIPELINE}", ""]
+    for name in names:
         cls = DEFAULT_REGISTRY.get(name)
-        options = ", ".join(f"{k}: {describe_type(t)}" for k, t in option_types(cls).items())
-        summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        lines.append(f"{name}{{{options}}}  {summary}" if options else f"{name}  {summary}")
+        lines.append(f"{name:<{width}}  {first_sentence(cls.__doc__ or '')}".rstrip())
+        defaults = option_defaults(cls)
+        for option, tp in option_types(cls).items():
+            lines.append(f"    {option}: {_describe(tp)}{_default_text(defaults[option])}")
     return "\n".join(lines) + "\n"
 
 
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PassError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise PassError(f"{path}: not UTF-8 text") from None
+def first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, on one line, with RST literals
+    (````x````) shown as ``x``: up to a full stop that ends the paragraph or is followed by
+    a capital letter (so ``e.g. a`` does not end it)."""
+    paragraph = " ".join(doc.strip().split("\n\n", 1)[0].split())
+    paragraph = paragraph.replace("``", "`")
+    match = re.search(r"\.(?=\s+[A-Z`]|$)", paragraph)
+    return paragraph[: match.end()] if match else paragraph
 
 
-def _write(text: str, out: str | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise PassError(f"{out}: cannot write ({exc.strerror or exc})") from None
+def _describe(tp: Any) -> str:
+    from fmpc.passes.base import describe_type
+
+    return describe_type(tp)
+
+
+def _default_text(default: Any) -> str:
+    from fmpc.passes.base import format_option
+
+    if default is dataclasses.MISSING:
+        return " (required)"
+    return f" = {format_option(default)}"

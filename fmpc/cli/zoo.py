@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
+from fmpc.cli.common import UsageError, command
 from fmpc.zoo.specs import SPECS
 
 
@@ -15,10 +15,9 @@ def add_zoo_command(subparsers: Any) -> argparse.ArgumentParser:
     ``handler`` (``handler(args) -> exit code``)."""
     zoo = subparsers.add_parser("zoo", help="the embedded world's model zoo")
     sub = zoo.add_subparsers(dest="zoo_command", required=True, metavar="ZOO_COMMAND")
-    listing = sub.add_parser("list", help="one row per backend: cost and held-out accuracy")
+    listing = command(sub, "list", cmd_list, help="one row per backend: cost and held-out accuracy")
     listing.add_argument("--json", action="store_true", help="print the rows as JSON")
-    listing.set_defaults(handler=cmd_list)
-    training = sub.add_parser("train", help="reproduce the zoo's weights from a seed")
+    training = command(sub, "train", cmd_train, help="reproduce the zoo's weights from a seed")
     training.add_argument(
         "--only",
         action="append",
@@ -27,7 +26,6 @@ def add_zoo_command(subparsers: Any) -> argparse.ArgumentParser:
         help=f"train only this model (repeatable): {', '.join(SPECS)}",
     )
     training.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    training.set_defaults(handler=cmd_train)
     return zoo
 
 
@@ -40,8 +38,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     if not rows:
-        print("fmpc zoo: no trained models shipped; run `fmpc zoo train`", file=sys.stderr)
-        return 1
+        raise UsageError("no trained models shipped; run `fmpc zoo train`")
     _print_table(rows)
     return 0
 
@@ -55,9 +52,9 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from fmpc.cli.console import console
     from fmpc.zoo.targets import COST_SPAN, EASY_GAP, HARD_GAP, function_targets
 
     table = Table(title="fmpc model zoo (held-out accuracy, calibration, FLOPs per call)")
@@ -75,8 +72,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             _maybe(row.get("ece"), ".3f"),
             _maybe(row.get("false_positive"), ".1%"),
         )
-    console = Console()
-    console.print(table)
+    out = console()
+    out.print(table)
     goals = Table(
         title=f"targets: cost span >= {COST_SPAN:g}x, largest - smallest >= {HARD_GAP:.0%} on "
         f"hard scenes and <= {EASY_GAP:.0%} on easy ones, largest never worse"
@@ -95,7 +92,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             _mark(f"{100 * t.easy_gap:+.1f} pts", met["easy gap"]),
             _mark("yes" if t.never_worse else "no", met["never worse"]),
         )
-    console.print(goals)
+    out.print(goals)
 
 
 def _maybe(value: Any, spec: str) -> str:
@@ -110,11 +107,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train the zoo (or ``--only`` models) into the package's weights directory."""
     unknown = [name for name in args.only if name not in SPECS]
     if unknown:
-        print(
-            f"fmpc zoo train: unknown model {unknown[0]!r}; known: {', '.join(SPECS)}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"unknown model {unknown[0]!r}; known: {', '.join(SPECS)}")
     from fmpc.zoo.train import train
 
     manifest = train(seed=args.seed, only=args.only)

@@ -111,6 +111,13 @@ class _Parser:
         self.pos += 1
         return self.tokens[self.pos - 1]
 
+    def string(self, tok: _Tok) -> str:
+        """The text of a string token (JSON escapes)."""
+        try:
+            return str(json.loads(tok.text))
+        except json.JSONDecodeError as exc:
+            raise self.error(f"malformed string: {exc.msg}", tok) from None
+
     def comma_list(self, close: str, item):  # type: ignore[no-untyped-def]
         items = []
         if not self.at(close):
@@ -124,7 +131,7 @@ class _Parser:
     def module(self) -> Module:
         self.expect("module")
         if self.tok.kind == "string":
-            self.source_file = json.loads(self.take("string", "a file name").text)
+            self.source_file = self.string(self.take("string", "a file name"))
         attributes = self.attr_dict() if self.accept("attributes") else {}
         self.expect("{")
         funcs = []
@@ -260,7 +267,7 @@ class _Parser:
         tok = self.tok
         if tok.kind == "string":
             self.pos += 1
-            return str(json.loads(tok.text))
+            return self.string(tok)
         if tok.kind == "number":
             self.pos += 1
             is_float = any(c in tok.text for c in ".eE")
@@ -288,7 +295,7 @@ class _Parser:
         self.expect("(")
         file = self.source_file
         if self.tok.kind == "string":
-            file = json.loads(self.take("string", "a file name").text)
+            file = self.string(self.take("string", "a file name"))
             self.expect(":")
         line = int(self.take("number", "a line number").text)
         self.expect(":")

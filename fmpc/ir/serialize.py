@@ -46,7 +46,7 @@ def from_json(data: dict[str, Any]) -> Module:
     try:
         funcs = [_op_from_json(op, values, classes) for op in data["funcs"]]
         attributes = {k: _attr_from_json(v) for k, v in data.get("attributes", {}).items()}
-    except (KeyError, TypeError, IndexError) as exc:
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"malformed IR JSON: {exc!r}") from None
     return Module(funcs, attributes)
 
@@ -81,14 +81,27 @@ def _op_from_json(data: dict[str, Any], values: list[Value], classes: dict[str, 
     cls = classes.get(data["op"])
     if cls is None:
         raise ValueError(f"unknown op {data['op']!r}")
-    operands = [values[i] for i in data["operands"]]
+    operands = [values[_value_id(i, len(values))] for i in data["operands"]]
     regions = [_region_from_json(r, values, classes) for r in data.get("regions", [])]
     attributes = {k: _attr_from_json(v) for k, v in data["attributes"].items()}
-    loc = Location(*data["loc"]) if "loc" in data else None
+    loc = _location(data["loc"]) if "loc" in data else None
     op = cls(operands, [parse_type(r["type"]) for r in data["results"]], attributes, regions, loc)
     for spec, value in zip(data["results"], op.results, strict=True):
         _bind(values, spec["id"], value)
     return op
+
+
+def _value_id(number: Any, defined: int) -> int:
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number < defined:
+        raise ValueError(f"operand {number!r} is not the id of a value defined before it")
+    return number
+
+
+def _location(data: Any) -> Location:
+    match data:
+        case [str(file), int(line), int(col)] if not isinstance(line, bool) and line >= 1:
+            return Location(file, line, col)
+    raise ValueError(f'"loc" must be [file, line, column], got {data!r}')
 
 
 def _region_from_json(

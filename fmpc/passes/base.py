@@ -126,6 +126,12 @@ def option_types(cls: type[Pass]) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
 
 
+def option_defaults(cls: type[Pass]) -> dict[str, Any]:
+    """The options of pass class ``cls`` and their defaults (``dataclasses.MISSING`` for an
+    option the pipeline text must give)."""
+    return {f.name: _default_of(f) for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+
+
 def describe_type(tp: Any) -> str:
     """A short human spelling of an option type (``float``, ``list of str``, ...)."""
     origin = typing.get_origin(tp)

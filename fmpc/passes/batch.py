@@ -119,7 +119,10 @@ def _defined_within(value: object, loop: Op) -> bool:
 @register_pass
 @dataclass(frozen=True)
 class Batch(Pass):
-    """Batch per-item calls in loops (see the module docstring)."""
+    """Turn a routable call made once per item of a list into one batched call over the list.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "batch"
 

@@ -51,7 +51,11 @@ def _empty() -> Mapping[object, object]:
 @register_pass
 @dataclass(frozen=True)
 class Cascade(Pass):
-    """Turn routable calls into cascades (see the module docstring)."""
+    """Serve each routable call that has two or more backends by a cascade, cheapest first,
+    escalating when a backend's confidence is below its threshold.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "cascade"
     threshold: float = 0.9

@@ -209,7 +209,11 @@ def _chain_from(scope: Scope, key: Hashable) -> Scope:
 @register_pass
 @dataclass(frozen=True)
 class CSE(Pass):
-    """Merge identical pure ops and routable calls (see the module docstring)."""
+    """Merge identical pure ops and identical routable calls, and let ``exists`` share a
+    ``find`` of the same values.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "cse"
     exists_via_find: bool = True

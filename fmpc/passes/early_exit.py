@@ -133,13 +133,21 @@ class SinkCall(RewritePattern):
 
 def _feeds_on_calls(op: Op) -> bool:
     """Whether ``op`` contains a routable call or uses, within its region, a value computed
-    from one."""
-    if any(inner.has_trait(Trait.ROUTABLE) for inner in op.walk()):
-        return True
-    for value in op.operands:
-        producer = defining_op(value)
-        if producer is not None and producer.parent is op.parent and _feeds_on_calls(producer):
+    from one. Each producer is visited once: values used twice (``x * x``, repeated) would
+    otherwise make the walk exponential."""
+    seen: set[int] = set()
+    pending = [op]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if any(inner.has_trait(Trait.ROUTABLE) for inner in current.walk()):
             return True
+        for value in current.operands:
+            producer = defining_op(value)
+            if producer is not None and producer.parent is op.parent:
+                pending.append(producer)
     return False
 
 
@@ -418,7 +426,11 @@ def _nonempty_rate(op: Op, profile: ProfileData) -> float | None:
 @register_pass
 @dataclass(frozen=True)
 class EarlyExit(Pass):
-    """Lazy evaluation and rank ordering (see the module docstring)."""
+    """Evaluate lazily and try cheap, decisive operands first: sink calls into the regions
+    that use them, stop searches at the first decisive item, rank ``and``/``or`` operands.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "early-exit"
     order: Order = "auto"

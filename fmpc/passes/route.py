@@ -44,7 +44,10 @@ def _empty() -> Mapping[str, tuple[str, ...]]:
 @register_pass
 @dataclass(frozen=True)
 class Route(Pass):
-    """Freeze site ids and record each site's backend choices (see the module docstring)."""
+    """Freeze call-site ids and record the backends a policy may choose from at each site.
+
+    The module docstring gives the rules and a before/after example.
+    """
 
     name = "route"
     backends: Mapping[str, tuple[str, ...]] = field(default_factory=_empty)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -45,6 +45,7 @@ import numpy as np
 
 from fmpc.policies.base import BasePolicy, PolicyError, register_policy
 from fmpc.policies.deferral_features import (
+    DOUBT,
     FEATURES,
     answer_kind,
     feature_flops,
@@ -56,9 +57,10 @@ from fmpc.policies.deferral_model import (
     Head,
     Standardizer,
     WarmStart,
-    fit_head,
+    fit_heads,
     read_warm_start,
 )
+from fmpc.policies.pending import PendingInputs
 from fmpc.runtime.policy import Episode, Feedback, SiteInfo, answers_match
 
 if TYPE_CHECKING:
@@ -81,7 +83,8 @@ class DeferralConfig:
     ``learning_rate``: Adam steps per update on the whole buffer; ``prior``: strength of the
     pull towards the warm start (L2 on the difference, worth this many inputs); ``hidden``:
     hidden units of the ``wrong`` head (0: logistic regression); ``nu``: scale of the Thompson
-    samples of ``fix`` and ``brk``; ``warm_start``: ``builtin`` (the shipped models), ``none``
+    samples of ``fix`` and ``brk``; ``plan``: what a re-check upgrades (``PLANS``);
+    ``warm_start``: ``builtin`` (the shipped models), ``none``
     or a file; ``exclude``: benchmark queries the warm start must not have seen (a model
     trained without them is picked); ``seed``.
     """
@@ -90,11 +93,12 @@ class DeferralConfig:
     error_weights: tuple[float, float] = (2.0, 1.0)
     update_every: int = 32
     buffer_size: int = 4096
-    steps: int = 30
+    steps: int = 15
     learning_rate: float = 0.05
     prior: float = 20.0
     hidden: int = 8
     nu: float = 1.0
+    plan: str = "all"
     warm_start: str = "builtin"
     exclude: tuple[str, ...] = ()
     seed: int = 0
@@ -107,6 +111,8 @@ class DeferralConfig:
                 raise PolicyError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.hidden < 0 or self.prior < 0 or self.nu < 0 or not self.learning_rate > 0:
             raise PolicyError("hidden, prior and nu must be >= 0 and learning_rate > 0")
+        if self.plan not in PLANS:
+            raise PolicyError(f"plan must be one of {', '.join(PLANS)}, got {self.plan!r}")
         if len(self.error_weights) != 2 or min(self.error_weights) <= 0:
             raise PolicyError(f"error_weights are two numbers > 0, got {self.error_weights}")
 
@@ -126,8 +132,20 @@ class DeferralConfig:
                 values.update(_config_item(item.strip()))
         return cls(**values)
 
+    def to_items(self) -> str:
+        """Every hyperparameter as the ``KEY=VALUE`` items ``from_items`` reads."""
+        items = []
+        for f in fields(self):
+            if f.name == "exclude":
+                continue
+            value = getattr(self, f.name)
+            text = "/".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
+            items.append(f"{_KEYS.get(f.name, f.name)}={text}")
+        return ",".join(items)
+
 
 _ALIASES = {"k": "update_every", "lr": "learning_rate", "warm": "warm_start"}
+_KEYS = {v: k for k, v in _ALIASES.items()}
 _ALIASES.update({"buffer": "buffer_size", "weights": "error_weights"})
 
 
@@ -178,6 +196,7 @@ class _Learning:
     observed: int = 0
     rechecks: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    fitted_rows: int = 0
 
 
 WRONG, RECHECKED, SECOND_RIGHT = 0, 1, 2
@@ -196,12 +215,13 @@ class _DeferEpisode(Episode):
 
     def __init__(
         self, policy: DeferralPolicy, snapshot: _Snapshot, input_id: str, stats: np.ndarray,
-        cost: float,
+        cost: float, pending: _Pending,
     ) -> None:  # fmt: skip
         self._policy = policy
         self._snapshot = snapshot
         self._input_id = input_id
         self._stats = stats
+        self._pending = pending
         self.compute_cost = cost
 
     def decide(self, site: int, features: Mapping[str, float]) -> int:
@@ -209,7 +229,7 @@ class _DeferEpisode(Episode):
 
     def recheck(self, answer: Any, trace: Trace) -> Mapping[int, int] | None:
         plan, cost = self._policy.consider(
-            self._snapshot, self._input_id, self._stats, answer, trace
+            self._snapshot, self._input_id, self._stats, answer, trace, self._pending
         )
         self.compute_cost += cost
         return plan
@@ -235,12 +255,20 @@ class DeferralPolicy(BasePolicy):
         self._sites: Mapping[int, SiteInfo] | None = None
         self._reference = 1.0
         self._learning: _Learning | None = None
-        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._pending: PendingInputs[_Pending] = PendingInputs(MAX_PENDING)
+        self._deferred = False
+        self._updating = threading.Lock()  # one background refit at a time
 
     @property
     def name(self) -> str:
         """``defer(lam=L)``."""
         return f"{self.kind}(lam={self.config.lam:g})"
+
+    @property
+    def spec(self) -> str:
+        """A spec that makes this policy again with every hyperparameter
+        (``defer:lam=0.05,weights=2/1,...``), as an artifact records it."""
+        return f"{self.kind}:{self.config.to_items()}"
 
     # ------------------------------------------------------------ binding
 
@@ -291,14 +319,17 @@ class DeferralPolicy(BasePolicy):
         stats = image_statistics(list(images))
         episodes: list[Episode] = []
         for input_id, image, row in zip(input_ids, images, stats, strict=True):
-            episodes.append(_DeferEpisode(self, snapshot, input_id, row, feature_flops(image)))
-            self._remember(input_id, _Pending())
+            pending = _Pending()  # the episode's own: ids may repeat
+            flops = feature_flops(image)
+            episodes.append(_DeferEpisode(self, snapshot, input_id, row, flops, pending))
+            with self._lock:
+                self._pending.add(input_id, pending)
         return episodes
 
     def _begin(self, count: int) -> _Snapshot:
         with self._lock:
             learning = self._learned()
-            if learning.started >= learning.next_update:
+            if not self._deferred and learning.started >= learning.next_update:
                 self._update(learning)
                 k = self.config.update_every
                 learning.next_update = (learning.started // k + 1) * k
@@ -306,9 +337,16 @@ class DeferralPolicy(BasePolicy):
             return _Snapshot(dict(learning.heads), learning.standardizer, self.config.lam)
 
     def consider(
-        self, snapshot: _Snapshot, input_id: str, stats: np.ndarray, answer: Any, trace: Trace
+        self,
+        snapshot: _Snapshot,
+        input_id: str,
+        stats: np.ndarray,
+        answer: Any,
+        trace: Trace,
+        pending: _Pending,
     ) -> tuple[dict[int, int] | None, float]:
-        """The re-check plan for a cheap run (``None``: keep its answer) and the FLOPs spent."""
+        """The re-check plan for a cheap run (``None``: keep its answer) and the FLOPs spent;
+        what observe will need is kept in the input's ``pending``."""
         sites = self._bound()
         x = run_features(answer, trace, stats, self._reference)
         z = snapshot.standardizer(x) if snapshot.standardizer is not None else x
@@ -320,16 +358,15 @@ class DeferralPolicy(BasePolicy):
         brk = heads["break"].probability(z, noise[1])
         fixed, made = self._weights(answer)
         gain = p * fix * fixed - (1.0 - p) * brk * made
-        extra = upgrade_cost(trace, sites) / self._reference
+        plan = recheck_plan(trace, sites, self.config.plan)
+        extra = upgrade_cost(trace, sites, plan) / self._reference
         recheck = gain > snapshot.lam * extra and extra > 0
         with self._lock:
-            pending = self._pending.get(input_id)
-            if pending is not None:
-                pending.features, pending.first_answer, pending.rechecked = x, answer, recheck
+            pending.features, pending.first_answer, pending.rechecked = x, answer, recheck
         cost = sum(head.flops for head in heads.values())
         if not recheck:
             return None, cost
-        return {s: len(info.backends) - 1 for s, info in sites.items()}, cost
+        return plan, cost
 
     def _weights(self, answer: Any) -> tuple[float, float]:
         """(weight of the error a re-check fixes, of the one it makes) for the cheap answer."""
@@ -349,7 +386,7 @@ class DeferralPolicy(BasePolicy):
         ``report()["feedback_skipped"]``."""
         with self._lock:
             learning = self._learned()
-            pending = self._pending.pop(trace.input_id, None)
+            pending = self._pending.pop(trace.input_id)
             reason = _label_problem(feedback.label)
             if reason is None and (pending is None or pending.features is None):
                 reason = "unknown input"
@@ -366,34 +403,76 @@ class DeferralPolicy(BasePolicy):
 
     def _update(self, learning: _Learning) -> None:
         """Refit the three heads on the buffer (called under the lock)."""
-        n = min(learning.rows, self.config.buffer_size)
-        if n == 0:
-            return
+        refit = self._refit(learning.heads, learning.standardizer, learning.features,
+                            learning.outcomes, learning.rows)  # fmt: skip
+        if refit is not None:
+            learning.heads, learning.standardizer = refit
+            learning.updates += 1
+            learning.fitted_rows = learning.rows
+
+    def _refit(
+        self,
+        heads: Mapping[str, Head],
+        standardizer: Standardizer | None,
+        features: np.ndarray,
+        outcomes: np.ndarray,
+        added: int,
+    ) -> tuple[dict[str, Head], Standardizer] | None:
+        """The heads (and the standardisation, fixed at the first refit) fitted on the first
+        ``added`` buffer rows (all of it once the ring is full); ``None`` without rows."""
         c = self.config
-        rows = min(max(64, 1 << (n - 1).bit_length()), c.buffer_size)  # few compiled shapes
-        x = learning.features[:rows]
+        n = min(added, c.buffer_size)
+        if n == 0:
+            return None
+        rows = min(max(256, 1 << (n - 1).bit_length()), c.buffer_size)  # few compiled shapes
         held = (np.arange(rows) < n).astype(np.float32)
-        if learning.standardizer is None:
-            learning.standardizer = Standardizer.of(x, held)
-        z = learning.standardizer(x)
-        wrong, rechecked, second_right = learning.outcomes[:rows].T
+        x = features[:rows]
+        standardizer = standardizer or Standardizer.of(x[:n], held[:n])
+        wrong, rechecked, second_right = outcomes[:rows].T
         data = {
             "wrong": (wrong, held),
             "fix": (second_right, held * rechecked * wrong),
             "break": (1.0 - second_right, held * rechecked * (1.0 - wrong)),
         }
-        for name, (target, weight) in data.items():
-            learning.heads[name] = fit_head(
-                learning.heads[name],
-                z,
-                target,
-                weight,
-                steps=c.steps,
-                learning_rate=c.learning_rate,
-                prior=c.prior,
-                sampled=name != "wrong",
+        fitted = fit_heads(heads, standardizer(x), data, steps=c.steps,
+                           learning_rate=c.learning_rate, prior=c.prior)  # fmt: skip
+        return fitted, standardizer
+
+    # ------------------------------------------------------------ background learning
+
+    def defer_updates(self) -> None:
+        """Refit only in ``update`` from now on, never when a window begins (a serving worker
+        calls ``update`` off the request path; decisions use the last published heads)."""
+        with self._lock:
+            self._deferred = True
+
+    def update_due(self) -> bool:
+        """Whether ``update_every`` labelled inputs arrived since the last refit."""
+        with self._lock:
+            learning = self._learning
+            return (
+                learning is not None
+                and learning.rows - learning.fitted_rows >= self.config.update_every
             )
-        learning.updates += 1
+
+    def update(self) -> bool:
+        """Refit on everything observed so far, outside the lock, and publish the new heads;
+        ``False`` when nothing new was observed. Decisions and ``observe`` go on meanwhile."""
+        with self._updating:
+            with self._lock:
+                learning = self._learning
+                if learning is None or learning.rows == learning.fitted_rows:
+                    return False
+                job = (dict(learning.heads), learning.standardizer, learning.features.copy(),
+                       learning.outcomes.copy(), learning.rows)  # fmt: skip
+            refit = self._refit(*job)
+            with self._lock:
+                if self._learning is not learning or refit is None:
+                    return False  # restored meanwhile: drop the result
+                learning.heads, learning.standardizer = refit
+                learning.updates += 1
+                learning.fitted_rows = job[-1]
+            return True
 
     # ------------------------------------------------------------ state
 
@@ -409,6 +488,7 @@ class DeferralPolicy(BasePolicy):
                 learning.observed,
                 learning.rechecks,
                 *(learning.skipped[r] for r in _SKIP_REASONS),
+                learning.fitted_rows,
             ]
             standard = learning.standardizer
             n = len(FEATURES)
@@ -448,7 +528,8 @@ class DeferralPolicy(BasePolicy):
             updates=counters[3],
             observed=counters[4],
             rechecks=counters[5],
-            skipped=+Counter(dict(zip(_SKIP_REASONS, counters[6:], strict=True))),
+            skipped=+Counter(dict(zip(_SKIP_REASONS, counters[6:9], strict=True))),
+            fitted_rows=counters[9],
         )
 
     def checkpoint_meta(self) -> dict[str, Any]:
@@ -481,15 +562,29 @@ class DeferralPolicy(BasePolicy):
             raise PolicyError(f"policy {self.name} is not bound to a program yet")
         return self._learning
 
-    def _remember(self, input_id: str, pending: _Pending) -> None:
+    def forget(self, input_id: str) -> None:
+        """Drop the oldest begun input of ``input_id``: it will get no feedback."""
         with self._lock:
-            self._pending.pop(input_id, None)
-            self._pending[input_id] = pending
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            self._pending.pop(input_id)
 
 
 _SKIP_REASONS = ("missing label", "invalid label", "unknown input")
+
+
+PLANS = ("all", "doubtful")
+"""What a re-check runs on the largest backends: every site (``all``), or only the sites
+whose cheap calls were doubtful (confidence below ``DOUBT``) and those the cheap run never
+reached (``doubtful``; the other sites' calls are then reused)."""
+
+
+def recheck_plan(trace: Trace, sites: Mapping[int, SiteInfo], plan: str) -> dict[int, int]:
+    """The second run's backend per site for ``plan`` (see ``PLANS``)."""
+    largest = {s: len(info.backends) - 1 for s, info in sites.items()}
+    if plan == "all":
+        return largest
+    doubtful = {c.site for c in trace.calls if not c.ok or c.confidence < DOUBT}
+    ran = {c.site for c in trace.calls}
+    return {s: top for s, top in largest.items() if s in doubtful or s not in ran}
 
 
 def reference_cost(sites: Mapping[int, SiteInfo]) -> float:
@@ -502,12 +597,15 @@ def reference_cost(sites: Mapping[int, SiteInfo]) -> float:
     return total if total > 0 else 1.0
 
 
-def upgrade_cost(trace: Trace, sites: Mapping[int, SiteInfo]) -> float:
-    """What running the first run's calls on their sites' largest backends adds (nominal)."""
+def upgrade_cost(
+    trace: Trace, sites: Mapping[int, SiteInfo], plan: Mapping[int, int] | None = None
+) -> float:
+    """What running the first run's calls at the sites of ``plan`` (default: every site) on
+    their largest backends adds (nominal costs)."""
     extra = 0.0
     for call in trace.decisions():
         info = sites.get(call.site)
-        if info is None or call.choice is None:
+        if info is None or call.choice is None or (plan is not None and call.site not in plan):
             continue
         costs = info.costs
         if all(math.isfinite(c) for c in costs):

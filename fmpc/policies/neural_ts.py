@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ import numpy as np
 from fmpc.policies import thompson
 from fmpc.policies.base import BasePolicy, PolicyError, register_policy
 from fmpc.policies.encoder import FEATURES
+from fmpc.policies.pending import PendingInputs
 from fmpc.policies.replay import ReplayBuffer, Row
 from fmpc.runtime.policy import (
     CALLS_SO_FAR,
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
 PAPER_REWARDS = (1000.0, -100.0, 1.0, -100.0)
 """The paper's rewards for yes/no answers: true positive, false negative, true negative, false
 positive (for streams with about 1 positive in 100)."""
+
+DECIDE_BATCH = 8
+"""Images begun per compiled call by ``neural-ts``: a window's images go in chunks of this
+many, padded (``adaptive-ts``, whose window is one input, begins them one at a time)."""
 
 MAX_PENDING = 8192
 """Inputs begun but not yet observed that a policy remembers (the oldest are forgotten)."""
@@ -113,6 +118,18 @@ class TSConfig:
             if item.strip():
                 values.update(_config_item(item.strip()))
         return cls(**values)
+
+    def to_items(self) -> str:
+        """Every field as the ``KEY=VALUE`` items ``from_items`` reads back to this config."""
+        items = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "binary_rewards":
+                text = "exact" if value is None else "/".join(repr(float(v)) for v in value)
+            else:
+                text = repr(value)
+            items.append(f"{f.name}={text}")
+        return ",".join(items)
 
 
 _ALIASES = {"lr": "learning_rate", "k": "update_every", "buffer": "buffer_size"}
@@ -207,6 +224,21 @@ class _Learning:
     cost_inputs: int = 0
     window_cost: float = 0.0
     window_inputs: int = 0
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one update trains on: the state it starts from and copies of the buffer's rows."""
+
+    learning: _Learning
+    params: Any
+    opt_state: Any
+    u: Any
+    new: dict[str, np.ndarray]
+    arrays: dict[str, np.ndarray]
+    rows: int
+    new_rows: int
+    updates: int
 
 
 @dataclass(frozen=True)
@@ -314,6 +346,7 @@ class NeuralTSPolicy(BasePolicy):
 
     adaptive = False
     kind = "neural-ts"
+    decide_batch = DECIDE_BATCH
 
     def __init__(self, config: TSConfig | None = None) -> None:
         self.config = config or TSConfig()
@@ -321,13 +354,21 @@ class NeuralTSPolicy(BasePolicy):
         self._lock = threading.RLock()
         self._binding: _Binding | None = None
         self._learning: _Learning | None = None
-        self._pending: OrderedDict[str, _Context] = OrderedDict()
+        self._pending: PendingInputs[_Context] = PendingInputs(MAX_PENDING)
         self._flops: dict[tuple[Any, ...], float] = {}
+        self._deferred = False
+        self._updating = threading.Lock()  # one background update at a time
 
     @property
     def name(self) -> str:
         """``neural-ts(lam=L)`` (``adaptive-ts(...)`` for the adaptive policy)."""
         return f"{self.kind}(lam={self.config.lam:g})"
+
+    @property
+    def spec(self) -> str:
+        """A spec that makes this policy again with every hyperparameter
+        (``neural-ts:lam=0.05,nu=0.1,...``), as an artifact records it."""
+        return f"{self.kind}:{self.config.to_items()}"
 
     @property
     def binding(self) -> _Binding:
@@ -369,8 +410,10 @@ class NeuralTSPolicy(BasePolicy):
         c = self.config
         n_sites = max(len(binding.order), 1)
         params = thompson.init_params(n_sites, binding.n_backends, c.hidden, binding.extra, c.seed)
-        opt_state = thompson.optimizer(c.learning_rate, c.weight_decay).init(params)
-        u = jax.tree.map(lambda p: jnp.full(p.shape, c.lambda_reg, jnp.float32), params)
+        opt_state = jax.jit(thompson.optimizer(c.learning_rate, c.weight_decay).init)(params)
+        u = jax.jit(
+            lambda ps: jax.tree.map(lambda p: jnp.full(p.shape, c.lambda_reg, jnp.float32), ps)
+        )(params)
         buffer = ReplayBuffer(c.buffer_size, FEATURES, binding.extra)
         return _Learning(params, opt_state, u, buffer, c.lam, next_update=c.update_every)
 
@@ -411,7 +454,7 @@ class NeuralTSPolicy(BasePolicy):
         with self._lock:
             learning = self._learning
             assert learning is not None
-            if learning.started >= learning.next_update:
+            if not self._deferred and learning.started >= learning.next_update:
                 self._update(learning)
                 k = self.config.update_every
                 learning.next_update = (learning.started // k + 1) * k
@@ -420,6 +463,23 @@ class NeuralTSPolicy(BasePolicy):
             return _Snapshot(learning.params, learning.u, learning.lam, first)
 
     def _start_batch(
+        self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
+    ) -> list[tuple[Episode, _Context]]:
+        """Begin images of one shape, ``decide_batch`` at a time (the last chunk padded), so
+        that every image is computed in a batch of the same size: XLA's numerics depend on the
+        batch size, and a window's size must not change what is decided or learned (a resumed
+        run's first window is shorter than the uninterrupted run's)."""
+        size = self.decide_batch
+        made: list[tuple[Episode, _Context]] = []
+        for first in range(0, len(pixels), size):
+            chunk = pixels[first : first + size]
+            padded = np.concatenate([chunk, np.zeros((size - len(chunk), *shape), chunk.dtype)])
+            chunk_hashes = hashes[first : first + size]
+            padded_hashes = chunk_hashes + [0] * (size - len(chunk))
+            made += self._start_chunk(snapshot, padded, padded_hashes, shape)[: len(chunk)]
+        return made
+
+    def _start_chunk(
         self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
     ) -> list[tuple[Episode, _Context]]:
         if self.adaptive:
@@ -503,10 +563,7 @@ class NeuralTSPolicy(BasePolicy):
 
     def _remember(self, input_id: str, context: _Context) -> None:
         with self._lock:
-            self._pending.pop(input_id, None)
-            self._pending[input_id] = context
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            self._pending.add(input_id, context)
 
     # ------------------------------------------------------------ learning
 
@@ -518,7 +575,7 @@ class NeuralTSPolicy(BasePolicy):
             learning = self._learning
             if learning is None:
                 raise PolicyError(f"policy {self.name} observed an input before any was begun")
-            context = self._pending.pop(trace.input_id, None)
+            context = self._pending.pop(trace.input_id)
             reason = _label_problem(feedback.label) or (None if context else "unknown input")
             if reason is not None or context is None:
                 learning.skipped[reason or "unknown input"] += 1
@@ -532,6 +589,11 @@ class NeuralTSPolicy(BasePolicy):
             learning.cost_inputs += 1
             learning.window_cost += trace.total_cost
             learning.window_inputs += 1
+
+    def forget(self, input_id: str) -> None:
+        """Drop the oldest begun input of ``input_id``: it will get no feedback."""
+        with self._lock:
+            self._pending.pop(input_id)
 
     def _loss(self, feedback: Feedback) -> float:
         weights = self.config.binary_rewards
@@ -564,13 +626,33 @@ class NeuralTSPolicy(BasePolicy):
         self._adapt(learning)
         if learning.new_rows == 0:
             return
+        job = self._job(learning)
+        learning.params, learning.opt_state, learning.u = self._train(job)
+        learning.updates += 1
+        learning.new_rows = 0
+
+    def _job(self, learning: _Learning) -> _Job:
+        """What one update trains on, copied (called under the lock)."""
+        return _Job(
+            learning,
+            learning.params,
+            learning.opt_state,
+            learning.u,
+            learning.buffer.latest(learning.new_rows),
+            {k: v.copy() for k, v in learning.buffer.arrays().items()},
+            len(learning.buffer),
+            learning.new_rows,
+            learning.updates,
+        )
+
+    def _train(self, job: _Job) -> tuple[Any, Any, Any]:
+        """The parameters, optimizer state and ``U`` after training on ``job``."""
         c = self.config
         static = self._static()
-        new = learning.buffer.latest(learning.new_rows)
-        padded, mask = _padded(new)
-        learning.u = thompson.accumulate_u(
-            learning.params,
-            learning.u,
+        padded, mask = _padded(job.new)
+        u = thompson.accumulate_u(
+            job.params,
+            job.u,
             padded["features"],
             padded["extra"],
             padded["site"],
@@ -578,13 +660,13 @@ class NeuralTSPolicy(BasePolicy):
             mask,
             **static,
         )
-        steps = math.ceil(c.epochs * learning.new_rows / c.batch_size)
-        key = jax.random.fold_in(jax.random.key(c.seed + 1), learning.updates)
-        learning.params, learning.opt_state, _ = thompson.train(
-            learning.params,
-            learning.opt_state,
-            learning.buffer.arrays(),
-            np.int32(len(learning.buffer)),
+        steps = math.ceil(c.epochs * job.new_rows / c.batch_size)
+        key = jax.random.fold_in(jax.random.key(c.seed + 1), job.updates)
+        params, opt_state, _ = thompson.train(
+            job.params,
+            job.opt_state,
+            job.arrays,
+            np.int32(job.rows),
             np.int32(steps),
             key,
             learning_rate=c.learning_rate,
@@ -592,8 +674,45 @@ class NeuralTSPolicy(BasePolicy):
             batch_size=c.batch_size,
             **static,
         )
-        learning.updates += 1
-        learning.new_rows = 0
+        return params, opt_state, u
+
+    # ------------------------------------------------------------ background learning
+
+    def defer_updates(self) -> None:
+        """Train only in ``update`` from now on, never when a window begins (a serving worker
+        calls ``update`` off the request path; decisions use the last published parameters)."""
+        with self._lock:
+            self._deferred = True
+
+    def update_due(self) -> bool:
+        """Whether ``update_every`` inputs were observed since the last update."""
+        with self._lock:
+            learning = self._learning
+            return (
+                learning is not None
+                and learning.new_rows > 0
+                and learning.window_inputs >= self.config.update_every
+            )
+
+    def update(self) -> bool:
+        """Train on the rows observed since the last update, outside the lock, and publish the
+        result; ``False`` when there was nothing new. Decisions and ``observe`` go on meanwhile
+        (rows observed during training wait for the next update)."""
+        with self._updating:
+            with self._lock:
+                learning = self._learning
+                if learning is None or learning.new_rows == 0:
+                    return False
+                self._adapt(learning)
+                job = self._job(learning)
+            trained = self._train(job)
+            with self._lock:
+                if self._learning is not learning:  # restored meanwhile: drop the result
+                    return False
+                learning.params, learning.opt_state, learning.u = trained
+                learning.updates += 1
+                learning.new_rows -= job.new_rows
+            return True
 
     def _adapt(self, learning: _Learning) -> None:
         """Change ``lam`` at an update (the budgeted policy does); here nothing."""
@@ -701,6 +820,7 @@ class AdaptiveTSPolicy(NeuralTSPolicy):
 
     adaptive = True
     kind = "adaptive-ts"
+    decide_batch = 1
 
     def __init__(self, config: TSConfig | None = None) -> None:
         super().__init__(config)

@@ -13,8 +13,8 @@ A YAML file maps each generic function to its backends, **cheapest first**::
           endpoint: http://localhost:8000
           model: Qwen/Qwen2.5-VL-7B-Instruct
           cost: 1.5e13                   # declared cost per call
-          timeout: 20
-          retries: 2
+          timeout: 20                    # seconds per attempt, connect to last byte
+          retries: 2                     # at most 10
           max_concurrency: 8
           fallback: small                # used when this backend fails on an input
 
@@ -54,6 +54,7 @@ from pydantic import (
 
 from fmpc.library import Library
 from fmpc.runtime.registry import PluginError, Registry
+from fmpc.yaml_limits import YamlLimitError, decode_yaml
 from fmpc.yaml_source import (
     Loc,
     YamlIssue,
@@ -108,7 +109,10 @@ class Spec(_Strict):
 class JaxSpec(Spec):
     """A JAX backend: ``target`` names a factory ``f(name=, function=, **options) -> JaxBackend``.
 
-    Its cost is measured (FLOPs), so it takes no ``cost``.
+    Its cost is measured (FLOPs), so it takes no ``cost``. ``io`` optionally names a function
+    ``io(**options) -> (preprocess, postprocess)``: the backend's input and output conversion
+    without its model, which lets an artifact (``fmpc build``) serve it from its exported
+    computation where ``target``'s module cannot be imported.
     """
 
     hints: ClassVar[Mapping[tuple[str, str], str]] = MappingProxyType(
@@ -120,6 +124,7 @@ class JaxSpec(Spec):
 
     type: Literal["jax"]
     target: ImportPath
+    io: ImportPath | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -150,11 +155,11 @@ class CallableSpec(Spec):
 class HttpOptions(_Strict):
     """Request and retry settings of an http backend (see ``HttpBackend``)."""
 
-    backoff: Annotated[float, Field(ge=0)] = 0.5
-    max_backoff: Annotated[float, Field(ge=0)] = 8.0
+    backoff: Annotated[float, Field(ge=0, le=600)] = 0.5
+    max_backoff: Annotated[float, Field(ge=0, le=3600)] = 8.0
     default_confidence: Annotated[float, Field(ge=0, le=1)] = 1.0
     logprobs: bool = True
-    max_tokens: Annotated[int, Field(gt=0)] = 256
+    max_tokens: Annotated[int, Field(gt=0, le=1_000_000)] = 256
     temperature: Annotated[float, Field(ge=0)] = 0.0
     api_key_env: str | None = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
@@ -175,9 +180,10 @@ class HttpSpec(Spec):
     endpoint: Endpoint
     model: Annotated[str, StringConstraints(min_length=1)]
     cost: Cost
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-    retries: Annotated[int, Field(ge=0)] = 2
-    max_concurrency: Annotated[int, Field(ge=1)] = 4
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    deadline: Annotated[float, Field(gt=0, le=86400)] | None = None
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 4
     options: HttpOptions = Field(default_factory=HttpOptions)
 
 
@@ -200,11 +206,18 @@ class BackendConfig(_Strict):
 class BackendType:
     """A backend ``type`` a config may name: ``spec`` validates its entries (a ``Spec`` subclass
     whose ``type`` field is ``Literal[name]``); ``factory(function, spec) -> Backend`` builds one
-    (see ``fmpc.runtime.backends.build``)."""
+    (see ``fmpc.runtime.backends.build``).
+
+    ``io(function, spec) -> (preprocess, postprocess) | None``, when a type has it, gives a JAX
+    backend's input and output conversion without building its model, so that an artifact can
+    serve the backend from its exported computation (``fmpc.runtime.backends.export``);
+    ``None`` for an entry it cannot serve that way.
+    """
 
     name: str
     spec: type[Spec]
     factory: Callable[[str, Any], Any]
+    io: Callable[[str, Any], tuple[Any, Any] | None] | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.spec, type) and issubclass(self.spec, Spec)):
@@ -217,6 +230,8 @@ class BackendType:
             )
         if not callable(self.factory):
             raise ValueError(f"backend type {self.name!r}: the factory is not callable")
+        if self.io is not None and not callable(self.io):
+            raise ValueError(f"backend type {self.name!r}: io is not callable")
 
 
 class BackendTypes(Registry[BackendType]):
@@ -281,12 +296,18 @@ def load_config(
     With ``library``, every configured function must be one of its routable functions.
     ``types``: the backend types entries may name (default: ``backend_types()``, the built-ins
     and the installed plugins). Raises ``ConfigError`` (unreadable file, malformed YAML,
-    invalid content).
+    invalid content). The file is UTF-8 (UTF-16 and UTF-32 with a byte order mark are read too),
+    nested at most ``MAX_DEPTH`` levels and at most ``MAX_NODES`` nodes with aliases expanded
+    (``fmpc.yaml_limits``).
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), [ConfigIssue("", f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = decode_yaml(data)
+    except YamlLimitError as exc:
+        raise ConfigError(str(path), [ConfigIssue("", exc.reason, exc.line, exc.column)]) from None
     return parse_config(text, source=str(path), library=library, types=types)
 
 
@@ -345,7 +366,8 @@ def _installed_types() -> BackendTypes:
 
 
 def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """The composed node tree (for positions) and the loaded data."""
+    """The composed node tree (for positions) and the loaded data (nesting and alias
+    expansion bounded: ``fmpc.yaml_limits``)."""
     try:
         root, data = read_yaml(text)
     except YamlSyntaxError as exc:

@@ -10,7 +10,8 @@ world, registered as entry points in fmpc's ``pyproject.toml``::
 A ``type: perfect`` config entry is a ``CallableBackend`` answering from the scene graph
 (``fmpc.worlds.perfect_backends``) at its declared cost (default 0): a ceiling and a test
 oracle, never a reported method. ``--world digits`` streams ``SceneGenerator`` scenes labelled
-by running the program with perfect perception.
+by running the program with perfect perception, and compiling for it (``fmpc compile --world
+digits``) checks literals against its vocabulary.
 """
 
 from __future__ import annotations
@@ -63,32 +64,48 @@ def perfect_table(cost: float = 0.0) -> BackendTable:
     )
 
 
-def digits_inputs(module: Module | None, n: int, *, seed: int) -> InputSource:
-    """``n`` scenes of the embedded world (``SceneGenerator(seed)``, images ``0 .. n-1``).
+class DigitsWorld:
+    """The embedded world as a world source (``--world digits``): calling it gives scenes, and
+    ``check_literal`` is its vocabulary (digits, shapes, colours, sizes and their questions)."""
 
-    With ``module``, each input's label is the program's answer under perfect perception
-    (``perfect_backends()`` through the reference interpreter, on the same scene); an input
-    whose perfect run fails is unlabelled.
-    """
+    def __call__(self, module: Module | None, n: int, *, seed: int) -> InputSource:
+        """``n`` scenes of the embedded world (``SceneGenerator(seed)``, images ``0 .. n-1``).
 
-    def items() -> Iterator[InputItem]:
-        from fmpc.semantics.errors import ProgramError
-        from fmpc.semantics.interpreter import Interpreter
-        from fmpc.worlds.generator import SceneGenerator
-        from fmpc.worlds.perception import perfect_backends
+        With ``module``, each input's label is the program's answer under perfect perception
+        (``perfect_backends()`` through the reference interpreter, on the same scene); an input
+        whose perfect run fails is unlabelled.
+        """
 
-        generator = SceneGenerator(seed=seed, name="digits")
-        labeller = Interpreter(module, perfect_backends()) if module is not None else None
-        for i in range(n):
-            image = generator.image(i)
-            if labeller is None:
-                yield InputItem(image.id, image)
-                continue
-            try:
-                label = labeller.run(image)
-            except ProgramError:
-                yield InputItem(image.id, image)
-                continue
-            yield InputItem(image.id, image, label, labelled=True)
+        def items() -> Iterator[InputItem]:
+            from fmpc.semantics.errors import ProgramError
+            from fmpc.semantics.interpreter import Interpreter
+            from fmpc.worlds.generator import SceneGenerator
+            from fmpc.worlds.perception import perfect_backends
 
-    return InputSource(f"world digits (seed {seed})", n, items)
+            generator = SceneGenerator(seed=seed, name="digits")
+            labeller = Interpreter(module, perfect_backends()) if module is not None else None
+            for i in range(n):
+                image = generator.image(i)
+                if labeller is None:
+                    yield InputItem(image.id, image)
+                    continue
+                try:
+                    label = labeller.run(image)
+                except ProgramError:
+                    yield InputItem(image.id, image)
+                    continue
+                yield InputItem(image.id, image, label, labelled=True)
+
+        return InputSource(f"world digits (seed {seed})", n, items)
+
+    @staticmethod
+    def check_literal(fn_name: str, arg_index: int, value: object) -> str | None:
+        """``fmpc.worlds.perception.check_literal``: a warning for a literal outside the
+        world's vocabulary (loaded when first asked, with the world's vocabulary tables)."""
+        from fmpc.worlds.perception import check_literal
+
+        return check_literal(fn_name, arg_index, value)
+
+
+digits_inputs = DigitsWorld()
+"""The ``digits`` world (entry point ``fmpc.worlds.plugin:digits_inputs``)."""

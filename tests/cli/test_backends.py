@@ -38,6 +38,6 @@ def test_check_reports_errors_and_fails(tmp_path: Path) -> None:
     status, output = _check(path)
     assert status == 1
     assert output.strip() == (
-        f"{path}:3:7: functions.exists[0].endpoint: field required "
+        f"{path}:3:7: error: functions.exists[0].endpoint: field required "
         "(an http backend needs an endpoint URL)"
     )

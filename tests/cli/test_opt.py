@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
+import io
+import json
+import re
 from pathlib import Path
 
 import pytest
 
-from fmpc.cli.opt import add_opt_command, run_pipeline_text
+from fmpc.cli import main
+from fmpc.cli.opt import first_sentence, run_pipeline_text
 from fmpc.ir import parse, structurally_equal
-from fmpc.passes import PipelineError
+from fmpc.passes import DEFAULT_PIPELINE, DEFAULT_REGISTRY, PipelineError
+from fmpc.passes.base import format_option, option_defaults
 from tests.passes.support import FIXTURES, load_fixture, parse_verified
 
+PROGRAM = (
+    "def execute_command(image):\n"
+    "    image_patch = ImagePatch(image)\n"
+    '    return bool_to_yesno(image_patch.exists("7") and image_patch.exists("7"))\n'
+)
 FIXTURE = FIXTURES / "pipeline" / "default_pipeline.fmp"
 TUTORIAL_PASS = Path(__file__).resolve().parents[2] / "docs" / "examples" / "rename_calls.py"
 
 
 def opt(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="fmpc")
-    add_opt_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["opt", *argv])
-    return int(args.handler(args))
+    return main(["opt", *argv])
 
 
 def before_text() -> str:
@@ -86,11 +92,91 @@ def test_opt_reports_bad_ir_with_its_location(tmp_path: Path, capsys) -> None:  
     assert "bad.fmp:3:10: error: unknown op 'fmpc.nope'" in err
 
 
-def test_opt_lists_passes_including_loaded_ones(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_opt_lists_every_option_with_its_default_and_the_whole_first_sentence(capsys) -> None:  # type: ignore[no-untyped-def]
     assert opt("--list-passes", "--load", str(TUTORIAL_PASS)) == 0
     out = capsys.readouterr().out
-    assert "cascade{threshold: float" in out
-    assert "rename-calls{old: str, new: str}" in out
+    assert out.startswith(f"default pipeline: {DEFAULT_PIPELINE}\n")
+    for name in DEFAULT_REGISTRY.names():
+        cls = DEFAULT_REGISTRY.get(name)
+        sentence = first_sentence(cls.__doc__ or "")
+        assert sentence.endswith(".") and "\n" not in sentence
+        assert re.search(rf"^{re.escape(name)} +{re.escape(sentence)}$", out, re.MULTILINE)
+        for option, default in option_defaults(cls).items():
+            assert re.search(
+                rf"^    {option}: .* = {re.escape(format_option(default))}$", out, re.MULTILINE
+            )
+    # a sentence that runs over two lines of the docstring is shown whole
+    assert (
+        "dce           Erase unused ops that cannot fail, including unused routable calls (`calls=False` keeps the calls)."
+        in out
+    )
+    assert "    threshold: float = 0.9" in out and "    sink: bool = true" in out
+    assert "    old: str = query\n    new: str = simple_query" in out  # a loaded pass
+
+
+@pytest.mark.parametrize(
+    ("doc", "sentence"),
+    [
+        ("Fold constants.\n\nMore.", "Fold constants."),
+        ("Merge ops, e.g. two calls.  Then more.", "Merge ops, e.g. two calls."),
+        (
+            "Erase ops (``calls=False``\n    keeps calls). Next",
+            "Erase ops (`calls=False` keeps calls).",
+        ),
+        ("no full stop", "no full stop"),
+        ("", ""),
+    ],
+)
+def test_first_sentence(doc: str, sentence: str) -> None:
+    assert first_sentence(doc) == sentence
+
+
+def test_opt_reads_stdin_and_the_json_that_compile_emits(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    program = tmp_path / "prog.py"
+    program.write_text(PROGRAM)
+    assert main(["compile", str(program), "-p", "", "--emit", "json"]) == 0
+    document = capsys.readouterr().out
+    (tmp_path / "prog.json").write_text(document)
+    assert opt(str(tmp_path / "prog.json"), "-p", "cse,dce") == 0
+    from_file = capsys.readouterr().out
+    for argv in (["-p", "cse,dce"], ["-", "-p", "cse,dce"]):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(document.encode())))
+        assert opt(*argv) == 0
+        assert capsys.readouterr().out == from_file
+    assert main(["compile", str(program), "-p", "cse,dce"]) == 0
+    assert structurally_equal(parse(from_file), parse(capsys.readouterr().out))
+    assert opt(str(tmp_path / "prog.json"), "-p", "", "--emit", "json") == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(document)
+
+
+def test_opt_checks_the_calls_against_the_library(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "prog.fmp"
+    source.write_text(before_text().replace('fn = "exists"', 'fn = "exists_twice"', 1))
+    assert opt(str(source)) == 1
+    err = capsys.readouterr().err
+    assert re.search(
+        r"^\S+\.py:\d+:\d+: error: 'fmpc.call' calls 'exists_twice', which is not a function of "
+        r"the library \(declare it in a library file\)",
+        err,
+    ), err
+    library = tmp_path / "lib.yaml"
+    library.write_text(
+        "functions:\n  exists_twice:\n    params: {patch: ImagePatch, name: str}\n"
+        "    returns: bool\n"
+    )
+    assert opt(str(source), "--library", str(library)) == 0
+
+
+def test_opt_says_a_python_file_is_for_compile(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    program = tmp_path / "prog.py"
+    program.write_text(PROGRAM)
+    assert opt(str(program)) == 1
+    assert capsys.readouterr().err == (
+        f"fmpc opt: error: {program}: a Python program; compile it with `fmpc compile` "
+        "(this command reads IR text or JSON)\n"
+    )
 
 
 def test_run_pipeline_text_for_fmpc_compile(tmp_path: Path) -> None:

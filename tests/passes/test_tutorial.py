@@ -4,7 +4,6 @@ what the tutorial shows."""
 
 from __future__ import annotations
 
-import argparse
 import re
 import shlex
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmpc.cli.opt import add_opt_command
+from fmpc.cli import main
 from fmpc.ir import parse, structurally_equal
 from fmpc.passes import PassManager, import_pass_module
 from fmpc.semantics.interpreter import Interpreter
@@ -57,10 +56,7 @@ def test_steps_four_and_five(monkeypatch: pytest.MonkeyPatch) -> None:
 def run_console(command: str) -> None:
     argv = shlex.split(command.removeprefix("$ "))
     assert argv[:2] == ["fmpc", "opt"]
-    parser = argparse.ArgumentParser(prog="fmpc")
-    add_opt_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv[1:])
-    args.handler(args)
+    main(argv[1:])
 
 
 def test_the_commands_print_what_the_tutorial_shows(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

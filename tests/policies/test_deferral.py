@@ -212,3 +212,44 @@ def test_specs_and_bad_options() -> None:
         with pytest.raises(PolicyError, match=message):
             made = policy_from_spec(spec)
             Executor(MODULE, WORLD.backends(), made)
+
+
+def test_a_doubtful_plan_upgrades_only_doubtful_and_unreached_sites() -> None:
+    from fmpc.policies.deferral import recheck_plan
+
+    sites = {s: SiteInfo(s, "verify_property", ("small", "large"), (1.0, 20.0)) for s in range(3)}
+    calls = (
+        SiteCall(0, "verify_property", "small", 1.0, True, 0.97, 0.0, choice=0),
+        SiteCall(1, "verify_property", "small", 1.0, False, 0.6, 0.0, choice=0),
+    )
+    trace = Trace("a", calls)
+    assert recheck_plan(trace, sites, "all") == {0: 1, 1: 1, 2: 1}
+    assert recheck_plan(trace, sites, "doubtful") == {1: 1, 2: 1}
+    assert upgrade_cost(trace, sites, recheck_plan(trace, sites, "doubtful")) == 19.0
+    policy = DeferralPolicy(DeferralConfig(lam=0.0, warm_start="none", plan="doubtful"))
+    for step in stream(policy, 48):
+        calls = step.result.trace.calls
+        first = {c.site: c.confidence for c in calls if c.via == "policy"}
+        for call in (c for c in calls if c.via == "recheck"):
+            assert call.site not in first or first[call.site] < 0.9
+    with pytest.raises(PolicyError, match="plan must be one of"):
+        DeferralConfig(plan="some")
+
+
+def test_the_spec_makes_the_same_policy_again() -> None:
+    policy = policy_from_spec("defer:k=8,weights=3/1,plan=doubtful,warm=none", lam=0.2, seed=4)
+    again = policy_from_spec(policy.spec)
+    assert again.config == policy.config
+    assert policy.spec.startswith("defer:lam=0.2,")
+
+
+def test_background_updates_refit_off_the_request_path_and_publish() -> None:
+    config = DeferralConfig(lam=0.05, warm_start="none", update_every=16)
+    policy = DeferralPolicy(config)
+    policy.defer_updates()
+    stream(policy, 64)  # windows begin, but nothing is refitted while they do
+    assert policy.report()["policy_updates"] == 0 and policy.update_due()
+    before = policy._learned().heads["wrong"]
+    assert policy.update() and policy.report()["policy_updates"] == 1
+    assert policy._learned().heads["wrong"] is not before
+    assert not policy.update_due() and not policy.update()  # nothing new since

@@ -166,3 +166,22 @@ def test_config_hints_come_from_the_type() -> None:
     """)
     with pytest.raises(ConfigError, match="a zoo backend's cost is measured by XLA"):
         parse_config(text)
+
+
+def test_a_world_may_declare_its_vocabulary() -> None:
+    from fmpc.runtime.inputs import InputError, world_literal_check
+
+    group = "fmpc.input_sources"
+    sources = discover_input_sources(
+        [_point("void", "tests.runtime.test_registry:generated", group)]
+    )
+    assert world_literal_check("void", sources) is None  # a world without one warns about nothing
+    check = world_literal_check("digits")
+    assert check is not None
+    assert check("find", 1, "7") is None
+    assert check("find", 1, "man") == (
+        "find() argument 1: unknown object name 'man'; known: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, "
+        "digit, circle, square, triangle, shape, object"
+    )
+    with pytest.raises(InputError, match=r"unknown world 'mars' \(known: void\)"):
+        world_literal_check("mars", sources)

@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fmpc.ir.core import Module
+from fmpc.yaml_source import YamlSyntaxError, read_yaml
 
 
 class ProfileError(ValueError):
@@ -90,9 +90,11 @@ class Profile(BaseModel):
     def loads(cls, text: str, source: str = "<profile>") -> Profile:
         """Parse a profile from JSON or YAML text; ``ProfileError`` says what is wrong."""
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ProfileError(f"{source}: not valid JSON or YAML: {exc}") from None
+            _, data = read_yaml(text)
+        except YamlSyntaxError as exc:
+            raise ProfileError(
+                exc.issue.format(source).replace("invalid YAML", "not valid JSON or YAML", 1)
+            ) from None
         if not isinstance(data, dict):
             raise ProfileError(f"{source}: expected a mapping with 'runs' and 'sites'")
         try:
@@ -107,6 +109,10 @@ class Profile(BaseModel):
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ProfileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except UnicodeDecodeError as exc:
+            raise ProfileError(
+                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         return cls.loads(text, str(path))
 
     def dumps(self) -> str:
