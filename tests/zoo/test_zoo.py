@@ -137,7 +137,10 @@ def test_depth_is_read_off_the_object_with_a_confidence(backends, images) -> Non
     patches = [PatchValue(im, *o.box) for im in images for o in im.scene.objects]
     results = backends["compute_depth"][-1]([(p,) for p in patches])
     assert all(r.ok and isinstance(r.output, float) and 0 <= r.confidence <= 1 for r in results)
-    errors = [abs(r.output - compute_depth(p)) / compute_depth(p) for r, p in zip(results, patches)]
+    errors = [
+        abs(r.output - compute_depth(p)) / compute_depth(p)
+        for r, p in zip(results, patches, strict=True)
+    ]
     assert np.median(errors) < 0.1
 
 
@@ -147,7 +150,7 @@ def test_llm_query_answers_number_facts(backends) -> None:
     for level in ("easy", "hard"):
         items = text_items(level)
         results = backends["llm_query"][-1]([args for args, _ in items])
-        right = [r.ok and r.output == truth for r, (_, truth) in zip(results, items)]
+        right = [r.ok and r.output == truth for r, (_, truth) in zip(results, items, strict=True)]
         assert np.mean(right) >= 0.95, level
     [after] = backends["llm_query"][-1]([("what number comes after 5?",)])
     assert after.output == "6"
