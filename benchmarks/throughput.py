@@ -1,0 +1,345 @@
+"""Runtime throughput beside the compute bound, with a profile of where the time goes (a command,
+not a test)::
+
+    .venv/bin/python benchmarks/throughput.py [--inputs 192] [--repeats 3] [--windows 1,8,64]
+        [--policies static:smallest,static:largest,neural-ts,defer] [--json OUT.json]
+
+Programs: ``examples/red_seven.py`` as ``fmpc run`` runs it (no passes) and two benchmark queries
+as ``fmpc bench`` compiles them (the default pipeline), each on a labelled stream of the digits
+world (rendered before timing), with the model zoo's backends. For each program, policy and
+window:
+
+- **inputs/s**: ``run_stream`` over the stream (the learned policies observe every label), the
+  median of ``--repeats`` runs after a warm-up run that compiles every batch bucket and the
+  policy's own functions; each run has a fresh policy, executor and cache, as ``fmpc run`` does;
+- **profile**: the share of the time in the backends' model compute (the compiled functions and
+  their transfers), their pre- and post-processing (preparing inputs, stacking, reading outputs
+  back), the policy (``start``, ``decide``, ``recheck`` as the executor times them, plus
+  ``observe``) and the rest: the interpreter and the executor; the rest per site execution;
+- **compute bound**: the backend calls of the policy's run at the largest window, recorded batch
+  by batch and replayed straight to the backends (no interpreter, no policy): ``bound`` counts
+  the backends' whole calls, ``model`` their compiled functions alone;
+- **memory**: the Python and numpy memory (tracemalloc's peak) of one window at the largest
+  window, per in-flight input.
+
+Prints a table and, last, one JSON line (also written to ``--json``). Figures on a shared
+machine are noisy: compare medians from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+from rich.console import Console
+from rich.table import Table
+
+from fmpc.frontend import compile_file
+from fmpc.ir.core import Module
+from fmpc.passes import DEFAULT_PIPELINE, PassManager
+from fmpc.policies.base import policy_from_spec
+from fmpc.runtime.backends import Args, BackendResult, BackendTable
+from fmpc.runtime.backends.jax import StageTimes
+from fmpc.runtime.cache import ExecutionCache
+from fmpc.runtime.executor import Executor, run_stream
+from fmpc.runtime.inputs import InputItem, world_inputs
+from fmpc.worlds.benchmarks import Stream, builtin_queries
+from fmpc.zoo.plugin import zoo_table
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "red_seven.py"
+QUERIES = ("red-7-left-of-circle", "count-digits")
+POLICIES = ("static:smallest", "static:largest", "neural-ts", "defer")
+WINDOWS = (1, 8, 64)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A program and its labelled stream."""
+
+    name: str
+    module: Module
+    items: tuple[InputItem, ...]
+
+
+@dataclass
+class Measured:
+    """One (program, policy, window): inputs/s and where the time went."""
+
+    inputs_per_s: float
+    seconds: float
+    backends: StageTimes
+    policy_s: float
+    site_executions: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def shares(self) -> dict[str, float]:
+        """Fractions of the wall time in each part."""
+        model = self.backends.compute_s
+        prepost = self.backends.preprocess_s + self.backends.postprocess_s
+        rest = self.seconds - model - prepost - self.policy_s
+        return {
+            "model": model / self.seconds,
+            "pre/post": prepost / self.seconds,
+            "policy": self.policy_s / self.seconds,
+            "interpreter+executor": rest / self.seconds,
+        }
+
+    def rest_ms_per_site(self) -> float:
+        """Milliseconds outside backends and policy per site execution."""
+        shares = self.shares()
+        rest = shares["interpreter+executor"] * self.seconds
+        return 1000 * rest / max(1, self.site_executions)
+
+
+# ---------------------------------------------------------------- workloads
+
+
+def workloads(size: int) -> list[Workload]:
+    """``red_seven`` and the benchmark queries, each with ``size`` labelled scenes."""
+    queries = {q.id: q for task in ("binary", "open") for q in builtin_queries(task)}
+    red_seven = compile_file(str(EXAMPLE))
+    scenes = tuple(world_inputs(red_seven, size, world="digits", seed=0))  # rendered here
+    out = [Workload("red_seven", red_seven, scenes)]
+    for qid in QUERIES:
+        module = PassManager(DEFAULT_PIPELINE).run(queries[qid].module)
+        stream = Stream(queries[qid], 0, size)
+        images = [stream.image(i) for i in range(len(stream))]
+        items = tuple(
+            InputItem(image.id, image, label, labelled=True)
+            for image, label in zip(images, stream.labels, strict=True)
+        )
+        out.append(Workload(qid, module, items))
+    return out
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def timings(table: BackendTable) -> StageTimes:
+    """The stage times of every backend of ``table`` together."""
+    total = StageTimes()
+    for group in table.values():
+        for backend in group:
+            read = getattr(backend, "timings", None)
+            if read is not None:
+                total = total + read()
+    return total
+
+
+def stream_once(
+    work: Workload, table: BackendTable, costs: Any, spec: str, window: int
+) -> tuple[float, float, int]:
+    """One timed ``run_stream``: seconds, seconds in the policy, site executions."""
+    policy = policy_from_spec(spec, seed=0, lam=0.03 if spec == "defer" else 0.05)
+    observing = [0.0]
+    observe = policy.observe
+
+    def timed_observe(trace: Any, feedback: Any) -> None:
+        start = time.perf_counter()
+        observe(trace, feedback)
+        observing[0] += time.perf_counter() - start
+
+    policy.observe = timed_observe  # type: ignore[method-assign]
+    executor = Executor(work.module, table, policy, cache=ExecutionCache(), costs=costs)
+    start = time.perf_counter()
+    steps = list(run_stream(executor, work.items, window=window))
+    seconds = time.perf_counter() - start
+    results = [s.result for s in steps if s.result is not None]
+    deciding = sum(r.trace.decision_time_s for r in results)
+    calls = sum(len(r.trace.calls) for r in results)
+    return seconds, deciding + observing[0], calls
+
+
+Calls = list[tuple[Any, list[Args]]]
+"""Backend calls as made: (backend, batch) in order."""
+
+
+def measure(
+    work: Workload,
+    table: BackendTable,
+    costs: Any,
+    spec: str,
+    window: int,
+    calls: Calls,
+    repeats: int,
+) -> Measured:
+    """After a warm-up stream, ``repeats`` rounds of a timed stream and a timed replay of
+    ``calls`` (the compute bound, measured next to the stream it bounds); the medians."""
+    stream_once(work, table, costs, spec, window)
+    runs, bounds, models = [], [], []
+    for _ in range(repeats):
+        before = timings(table)
+        seconds, policy_s, executions = stream_once(work, table, costs, spec, window)
+        runs.append((seconds, policy_s, executions, timings(table) - before))
+        replay_s, model_s = replay(table, calls)
+        bounds.append(len(work.items) / replay_s)
+        models.append(len(work.items) / model_s if model_s > 0 else float("inf"))
+    seconds, policy_s, executions, stages = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    extra = {"bound": statistics.median(bounds), "model": statistics.median(models)}
+    return Measured(len(work.items) / seconds, seconds, stages, policy_s, executions, extra)
+
+
+class _Recorder:
+    """A backend that records the batches it is called with (for the compute bound)."""
+
+    def __init__(self, backend: Any, log: Calls) -> None:
+        self.inner, self.log = backend, log
+        self.name, self.function = backend.name, backend.function
+        self.nominal_cost = getattr(backend, "nominal_cost", None)
+
+    def cost(self, args: Args) -> float:
+        return float(self.inner.cost(args))
+
+    def __call__(self, batch: Sequence[Args]) -> list[BackendResult]:
+        self.log.append((self.inner, list(batch)))
+        return list(self.inner(batch))
+
+
+def record(work: Workload, table: BackendTable, costs: Any, spec: str, window: int) -> Calls:
+    """The backend calls of one stream at ``window``, batch by batch."""
+    log: Calls = []
+    recording = BackendTable(
+        {fn: tuple(_Recorder(b, log) for b in group) for fn, group in table.items()}
+    )
+    stream_once(work, recording, costs, spec, window)
+    return log
+
+
+def replay(table: BackendTable, calls: Calls) -> tuple[float, float]:
+    """Seconds to make ``calls`` straight to the backends, and their compiled functions' share."""
+    before = timings(table)
+    start = time.perf_counter()
+    for backend, batch in calls:
+        backend(batch)
+    return time.perf_counter() - start, (timings(table) - before).compute_s
+
+
+def memory_per_input(
+    work: Workload, table: BackendTable, costs: Any, spec: str, window: int
+) -> float:
+    """tracemalloc's peak over one window, per input of the window, in KiB."""
+    policy = policy_from_spec(spec, seed=0, lam=0.03 if spec == "defer" else 0.05)
+    images = [item.image for item in work.items[:window]]
+    Executor(work.module, table, policy, cache=ExecutionCache(), costs=costs).run_window(images)
+    executor = Executor(work.module, table, policy, cache=ExecutionCache(), costs=costs)
+    tracemalloc.start()
+    executor.run_window(images)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / len(images) / 1024
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure everything asked for; the JSON summary."""
+    table, costs = zoo_table()
+    windows = [int(w) for w in args.windows.split(",")]
+    policies = args.policies.split(",")
+    rows = []
+    for work in workloads(args.inputs):
+        for spec in policies:
+            calls = record(work, table, costs, spec, windows[-1])
+            memory = memory_per_input(work, table, costs, spec, windows[-1])
+            for window in windows:
+                m = measure(work, table, costs, spec, window, calls, args.repeats)
+                rows.append(_row(work.name, spec, window, m, memory))
+    return {
+        "rows": rows,
+        "inputs": args.inputs,
+        "repeats": args.repeats,
+        "machine": _machine(),
+    }
+
+
+def _row(program: str, spec: str, window: int, m: Measured, memory: float) -> dict[str, Any]:
+    bound, model = m.extra["bound"], m.extra["model"]
+    return {
+        "program": program,
+        "policy": spec,
+        "window": window,
+        "inputs_per_s": round(m.inputs_per_s, 1),
+        "bound_inputs_per_s": round(bound, 1),
+        "model_inputs_per_s": round(model, 1),
+        "of_bound": round(m.inputs_per_s / bound, 3),
+        "shares": {k: round(v, 3) for k, v in m.shares().items()},
+        "rest_ms_per_site": round(m.rest_ms_per_site(), 4),
+        "site_executions": m.site_executions,
+        "memory_kib_per_input": round(memory, 1),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "platform": f"{platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}",
+        "cpus": os.cpu_count(),
+        "load": [round(x, 2) for x in os.getloadavg()],
+        "jax": jax.__version__,
+        "device": str(jax.devices()[0]),
+    }
+
+
+def print_table(summary: dict[str, Any], console: Console) -> None:
+    """The rows as a rich table."""
+    table = Table(title=f"throughput ({summary['inputs']} inputs, median of {summary['repeats']})")
+    for column in ("program", "policy", "window", "inputs/s", "bound", "model", "of bound"):
+        table.add_column(column, justify="left" if column in ("program", "policy") else "right")
+    for column in ("model", "pre/post", "policy", "interp+exec", "ms/site", "KiB/input"):
+        table.add_column(column, justify="right")
+    for r in summary["rows"]:
+        s = r["shares"]
+        table.add_row(
+            r["program"],
+            r["policy"],
+            str(r["window"]),
+            f"{r['inputs_per_s']:.0f}",
+            f"{r['bound_inputs_per_s']:.0f}",
+            f"{r['model_inputs_per_s']:.0f}",
+            f"{r['of_bound']:.0%}",
+            f"{s['model']:.0%}",
+            f"{s['pre/post']:.0%}",
+            f"{s['policy']:.0%}",
+            f"{s['interpreter+executor']:.0%}",
+            f"{r['rest_ms_per_site']:.3f}",
+            f"{r['memory_kib_per_input']:.0f}",
+        )
+    console.print(table)
+    console.print(f"machine: {summary['machine']}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the arguments, measure, print the table and the JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--inputs", type=int, default=192, help="scenes per stream (default 192)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median counts")
+    parser.add_argument("--windows", default=",".join(map(str, WINDOWS)), help="e.g. 1,8,64")
+    parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated specs")
+    parser.add_argument("--json", metavar="OUT", help="also write the JSON summary here")
+    args = parser.parse_args(argv)
+    import fmpc.policies.deferral  # noqa: F401 - registers defer
+    import fmpc.policies.neural_ts  # noqa: F401 - registers neural-ts
+
+    start = time.perf_counter()
+    summary = run(args)
+    summary["wall_s"] = round(time.perf_counter() - start, 1)
+    print_table(summary, Console(width=160))
+    line = json.dumps(summary)
+    if args.json:
+        Path(args.json).write_text(line + "\n", encoding="utf-8")
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
