@@ -1,7 +1,7 @@
 """Runtime throughput beside the compute bound, with a profile of where the time goes (a command,
 not a test)::
 
-    .venv/bin/python benchmarks/throughput.py [--inputs 192] [--repeats 3] [--windows 1,8,64]
+    .venv/bin/python benchmarks/throughput.py [--inputs 128] [--repeats 3] [--windows 1,8,64]
         [--policies static:smallest,static:largest,neural-ts,defer] [--json OUT.json]
 
 Programs: ``examples/red_seven.py`` as ``fmpc run`` runs it (no passes) and two benchmark queries
@@ -12,13 +12,14 @@ window:
 - **inputs/s**: ``run_stream`` over the stream (the learned policies observe every label), the
   median of ``--repeats`` runs after a warm-up run that compiles every batch bucket and the
   policy's own functions; each run has a fresh policy, executor and cache, as ``fmpc run`` does;
+  the policy's share of the time also in ms per input;
 - **profile**: the share of the time in the backends' model compute (the compiled functions and
   their transfers), their pre- and post-processing (preparing inputs, stacking, reading outputs
   back), the policy (``start``, ``decide``, ``recheck`` as the executor times them, plus
   ``observe``) and the rest: the interpreter and the executor; the rest per site execution;
-- **compute bound**: the backend calls of the policy's run at the largest window, recorded batch
-  by batch and replayed straight to the backends (no interpreter, no policy): ``bound`` counts
-  the backends' whole calls, ``model`` their compiled functions alone;
+- **compute bound**: the backend calls of the warm-up run, recorded batch by batch, replayed
+  straight to the backends (no interpreter, no policy) after each timed run: ``bound`` counts
+  the backends' whole calls, ``model`` their compiled functions alone (both in inputs/s);
 - **memory**: the Python and numpy memory (tracemalloc's peak) of one window at the largest
   window, per in-flight input.
 
@@ -165,17 +166,12 @@ Calls = list[tuple[Any, list[Args]]]
 
 
 def measure(
-    work: Workload,
-    table: BackendTable,
-    costs: Any,
-    spec: str,
-    window: int,
-    calls: Calls,
-    repeats: int,
+    work: Workload, table: BackendTable, costs: Any, spec: str, window: int, repeats: int
 ) -> Measured:
-    """After a warm-up stream, ``repeats`` rounds of a timed stream and a timed replay of
-    ``calls`` (the compute bound, measured next to the stream it bounds); the medians."""
-    stream_once(work, table, costs, spec, window)
+    """A warm-up stream that records its backend calls, then ``repeats`` rounds of a timed
+    stream and a timed replay of those calls (the compute bound, measured next to the stream it
+    bounds); the medians."""
+    calls = record(work, table, costs, spec, window)
     runs, bounds, models = [], [], []
     for _ in range(repeats):
         before = timings(table)
@@ -250,10 +246,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for work in workloads(args.inputs):
         for spec in policies:
-            calls = record(work, table, costs, spec, windows[-1])
             memory = memory_per_input(work, table, costs, spec, windows[-1])
             for window in windows:
-                m = measure(work, table, costs, spec, window, calls, args.repeats)
+                m = measure(work, table, costs, spec, window, args.repeats)
                 rows.append(_row(work.name, spec, window, m, memory))
     return {
         "rows": rows,
@@ -275,6 +270,7 @@ def _row(program: str, spec: str, window: int, m: Measured, memory: float) -> di
         "of_bound": round(m.inputs_per_s / bound, 3),
         "shares": {k: round(v, 3) for k, v in m.shares().items()},
         "rest_ms_per_site": round(m.rest_ms_per_site(), 4),
+        "policy_ms_per_input": round(1000 * m.policy_s / (m.inputs_per_s * m.seconds), 4),
         "site_executions": m.site_executions,
         "memory_kib_per_input": round(memory, 1),
     }
@@ -296,7 +292,7 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
     table = Table(title=f"throughput ({summary['inputs']} inputs, median of {summary['repeats']})")
     for column in ("program", "policy", "window", "inputs/s", "bound", "model", "of bound"):
         table.add_column(column, justify="left" if column in ("program", "policy") else "right")
-    for column in ("model", "pre/post", "policy", "interp+exec", "ms/site", "KiB/input"):
+    for column in ("model", "pre/post", "policy", "interp+exec", "ms/site", "policy ms", "KiB/in"):
         table.add_column(column, justify="right")
     for r in summary["rows"]:
         s = r["shares"]
@@ -313,6 +309,7 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
             f"{s['policy']:.0%}",
             f"{s['interpreter+executor']:.0%}",
             f"{r['rest_ms_per_site']:.3f}",
+            f"{r['policy_ms_per_input']:.2f}",
             f"{r['memory_kib_per_input']:.0f}",
         )
     console.print(table)
@@ -322,7 +319,7 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the arguments, measure, print the table and the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--inputs", type=int, default=192, help="scenes per stream (default 192)")
+    parser.add_argument("--inputs", type=int, default=128, help="scenes per stream (default 128)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median counts")
     parser.add_argument("--windows", default=",".join(map(str, WINDOWS)), help="e.g. 1,8,64")
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated specs")

@@ -417,9 +417,14 @@ class Executor(SuspendableInterpreter):
 
     # ------------------------------------------------------------ running
 
-    def run(self, image: Any) -> ExecutionResult:
-        """Run the program on ``image``; never raises for a backend, program or policy failure."""
-        return complete(self._execute_steps(image, self._start(image)), _serve_now)  # type: ignore[no-any-return]
+    def run(self, image: Any, *, episode: Episode | None = None) -> ExecutionResult:
+        """Run the program on ``image``; never raises for a backend, program or policy failure.
+
+        ``episode``: decide with it instead of starting one with the policy (how the oracle and
+        the calibrated baselines run one explicit plan after another on one executor).
+        """
+        started = self._start(image) if episode is None else _Started(episode, 0.0)
+        return complete(self._execute_steps(image, started), _serve_now)  # type: ignore[no-any-return]
 
     def run_window(self, images: Sequence[Any]) -> list[ExecutionResult]:
         """Run ``images`` together, batching their backend calls; results in input order.
