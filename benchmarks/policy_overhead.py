@@ -3,10 +3,10 @@ test)::
 
     .venv/bin/python benchmarks/policy_overhead.py [--inputs 1024] [--window 32]
 
-Drives ``neural-ts`` (and ``adaptive-ts``) directly with 64x64 images and synthetic traces (no
-backends), window by window as ``run_stream`` does, and reports the wall time per input spent in
-the policy (deciding, and the training updates amortised over the inputs), after a warm-up that
-compiles everything. Beside it, an estimate of the reference implementation's cost per input:
+Drives ``defer``, ``neural-ts`` and ``adaptive-ts`` directly with 64x64 images and synthetic
+traces (no backends), window by window as ``run_stream`` does, and reports the wall time per
+input spent in the policy in steady state (the median over windows) (deciding, ``defer``'s re-check decision, and the training updates
+amortised over the inputs), after a warm-up that compiles everything. Beside it, an estimate of the reference implementation's cost per input:
 one randomly initialised ResNet-18 per site on the 256x256 image (about 2.4 GFLOPs forward) and a
 full backward pass (about twice a forward) per backend per site, with its measured ~6 s per input
 on a 2-core CPU (PAPER.md).
@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 
+from fmpc.policies.deferral import DeferralConfig, DeferralPolicy
 from fmpc.policies.neural_ts import AdaptiveTSPolicy, NeuralTSPolicy, TSConfig
 from fmpc.runtime.policy import EXECUTION, Feedback, SiteInfo
 from fmpc.runtime.trace import SiteCall, Trace
@@ -41,13 +43,15 @@ def reference_flops(sites: int = 6, backends: int = 2) -> float:
     return sites * RESNET18_FORWARD_FLOPS * (1 + 2 * backends)
 
 
-def drive(policy: NeuralTSPolicy, images: list[ImageValue], window: int) -> tuple[float, float]:
-    """Seconds in the policy per input, and its FLOPs per input, over ``images``."""
-    spent, flops = 0.0, 0.0
+def drive(policy: Any, images: list[ImageValue], window: int) -> tuple[float, float]:
+    """Seconds in the policy per input in steady state (the median over windows, so that a
+    window which compiled for a new buffer size does not count), and its FLOPs per input."""
+    per_window, flops = [], 0.0
     rng = np.random.default_rng(0)
     for start in range(0, len(images), window):
         batch = images[start : start + window]
         begin = time.perf_counter()
+        spent = 0.0
         episodes = policy.start_window([i.id for i in batch], batch, SITES)
         spent += time.perf_counter() - begin
         for image, episode in zip(batch, episodes, strict=True):
@@ -58,11 +62,17 @@ def drive(policy: NeuralTSPolicy, images: list[ImageValue], window: int) -> tupl
                 choice = episode.decide(site, features)
                 spent += time.perf_counter() - begin
                 features[f"site{site}.confidence"] = float(rng.random())
-                calls.append(SiteCall(site, "f", "b", 1.0, None, 0.9, 0.0, choice=choice))
+                fn = SITES[site].fn
+                confidence = float(rng.random())
+                calls.append(SiteCall(site, fn, "b", 1.0, [], confidence, 0.0, choice=choice))
+            begin = time.perf_counter()
+            episode.recheck("no", Trace(image.id, tuple(calls)))
+            spent += time.perf_counter() - begin
             flops += episode.compute_cost
             label = "yes" if rng.random() < 0.5 else "no"
             policy.observe(Trace(image.id, tuple(calls)), Feedback(label, "yes", 0.0))
-    return spent / len(images), flops / len(images)
+        per_window.append(spent / len(batch))
+    return float(np.median(per_window)), flops / len(images)
 
 
 def main() -> None:
@@ -77,12 +87,16 @@ def main() -> None:
     ]
     print("| policy | ms per input (decide + amortised updates) | policy MFLOPs per input |")
     print("|---|---|---|")
-    for kind in (NeuralTSPolicy, AdaptiveTSPolicy):
-        policy = kind(TSConfig(update_every=args.window))
+    policies = [
+        DeferralPolicy(DeferralConfig(update_every=args.window, warm_start="none")),
+        NeuralTSPolicy(TSConfig(update_every=args.window)),
+        AdaptiveTSPolicy(TSConfig(update_every=args.window)),
+    ]
+    for policy in policies:
         policy.bind(SITES)
         drive(policy, images[: 4 * args.window], args.window)  # compile everything
         seconds, flops = drive(policy, images, args.window)
-        print(f"| {kind.kind} | {1000 * seconds:.3f} | {flops / 1e6:.2f} |")
+        print(f"| {policy.kind} | {1000 * seconds:.3f} | {flops / 1e6:.3f} |")
     reference = reference_flops()
     print(
         f"| reference (ResNet-18 per site, backward per backend) | ~{1000 * REFERENCE_SECONDS:.0f}"

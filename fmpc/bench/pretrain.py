@@ -32,7 +32,7 @@ from fmpc.policies.deferral_model import (
     Head,
     Standardizer,
     WarmStart,
-    fit_head,
+    fit_heads,
     write_warm_start,
 )
 from fmpc.policies.simple import StaticPolicy
@@ -112,19 +112,7 @@ def fit_warm_start(rows: Sequence[Rows], config: DeferralConfig) -> WarmStart:
         "fix": (large_right, wrong),
         "break": (1.0 - large_right, 1.0 - wrong),
     }
-    fitted = {
-        name: fit_head(
-            heads[name],
-            z,
-            target,
-            weight,
-            steps=400,
-            learning_rate=0.02,
-            prior=1.0,
-            sampled=name != "wrong",
-        )
-        for name, (target, weight) in data.items()
-    }
+    fitted = fit_heads(heads, z, data, steps=400, learning_rate=0.02, prior=1.0)
     return WarmStart(tuple(r.query for r in rows), standardizer, fitted)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fmpc.cli.common import command
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # rich, pydantic and the config models load when the command 
     from rich.console import Console
     from rich.table import Table
 
-    from fmpc.runtime.config import BackendConfig
+    from fmpc.runtime.config import BackendConfig, ConfigError
 
 
 def add_backends_command(subparsers: Any) -> None:
@@ -32,20 +33,29 @@ def add_backends_command(subparsers: Any) -> None:
     )
     check.add_argument("config", help="the backend config file (YAML)")
     add_library_argument(check)
+    check.add_argument(
+        "--no-resolve",
+        action="store_true",
+        help="only validate the file: do not import targets or build the entries",
+    )
 
 
 def run_backends_check(args: argparse.Namespace, console: Console | None = None) -> int:
-    """Validate ``args.config`` (its functions against the library, with ``--library``'s);
+    """Validate ``args.config`` (its functions against the library, with ``--library``'s) and
+    resolve its entries (``check_backends``: targets import, factories accept their entries);
     print a summary (0) or every problem found, one diagnostic each (1)."""
     from fmpc.cli.console import console as default_console
+    from fmpc.runtime.backends.build import check_backends
     from fmpc.runtime.config import ConfigError, load_config
 
     console = console or default_console()
     library = load_library_option(getattr(args, "library", None))
     try:
         config = load_config(args.config, library=library)
+        if not getattr(args, "no_resolve", False):
+            check_backends(config)
     except ConfigError as exc:
-        for line in describe(args.prog, exc).splitlines():
+        for line in describe(args.prog, _located(exc, args.config)).splitlines():
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         return 1
     console.print(summary_table(config))
@@ -54,6 +64,22 @@ def run_backends_check(args: argparse.Namespace, console: Console | None = None)
         f"{args.config}: ok ({count} backends for {len(config.functions)} functions)", markup=False
     )
     return 0
+
+
+def _located(error: ConfigError, path: str) -> ConfigError:
+    """``error`` with each issue at the line and column of its key in the file at ``path``: the
+    entries ``check_backends`` could not resolve are named by key path only (the file itself was
+    read and placed before)."""
+    from fmpc.runtime.config import ConfigError
+    from fmpc.yaml_source import YamlSyntaxError, place, read_yaml
+
+    if all(issue.line is not None or not issue.path for issue in error.issues):
+        return error
+    try:
+        root, _ = read_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+        return error
+    return ConfigError(error.source, place(error.issues, root))
 
 
 def summary_table(config: BackendConfig) -> Table:

@@ -4,13 +4,17 @@ input) and writing outputs."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 STDIN = "-"
 """The file name that means standard input (as does giving no file)."""
+
+COMPILATION_CACHE = "xla-cache"
+"""Where ``fmpc build`` and ``fmpc serve`` keep JAX's compilation cache, inside the artifact."""
 
 
 class UsageError(Exception):
@@ -66,3 +70,26 @@ def write_output(text: str, out: str | None) -> None:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{out}: cannot write ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def compilation_cache(artifact: str | Path) -> Iterator[None]:
+    """JAX's persistent compilation cache in the artifact's ``xla-cache`` directory while the
+    block runs: what one process compiled (the policy's decisions, its training step) the next
+    one loads instead of compiling again. A cache, not part of the artifact's content: it is not
+    hashed, and a missing or foreign one only costs compile time. JAX's setting is process-wide,
+    so the commands set it around their work and put the previous one back after."""
+    import jax
+    from jax.experimental.compilation_cache import compilation_cache as cache
+
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs")
+    before = {name: getattr(jax.config, name) for name in names}
+    cache.reset_cache()  # a process that compiled already decided on no cache
+    jax.config.update(names[0], str(Path(artifact) / COMPILATION_CACHE))
+    jax.config.update(names[1], 0.0)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            jax.config.update(name, value)
+        cache.reset_cache()

@@ -27,6 +27,7 @@ USER_ERRORS = (
     ("fmpc.runtime.executor", "RoutingError"),
     ("fmpc.policies.base", "PolicyError"),
     ("fmpc.bench.harness", "BenchError"),
+    ("fmpc.deploy.artifact", "ArtifactError"),
 )
 """The exceptions that mean a mistake in what the user gave, as (module, class)."""
 

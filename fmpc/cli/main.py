@@ -17,12 +17,14 @@ from collections.abc import Sequence
 import fmpc
 from fmpc.cli.backends import add_backends_command
 from fmpc.cli.bench import add_bench_command
+from fmpc.cli.build import add_build_command
 from fmpc.cli.check import add_check_command
 from fmpc.cli.compile import add_compile_command
 from fmpc.cli.demo import add_demo_command
 from fmpc.cli.errors import describe, user_errors
 from fmpc.cli.opt import add_opt_command
 from fmpc.cli.run import add_run_command
+from fmpc.cli.serve import add_serve_command
 from fmpc.cli.zoo import add_zoo_command
 
 TRACEBACK_VARIABLE = "FMPC_TRACEBACK"
@@ -44,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_command(sub)
     add_backends_command(sub)
     add_run_command(sub)
+    add_build_command(sub)
+    add_serve_command(sub)
     add_opt_command(sub)
     add_zoo_command(sub)
     add_bench_command(sub)

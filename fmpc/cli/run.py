@@ -3,33 +3,39 @@
 ::
 
     fmpc run PROGRAM (--world digits --n N [--seed S] | --inputs DIR_OR_JSONL) --policy POLICY
-             [--backends CONFIG.yaml | --backends perfect] [--library FILE] [--window K] [--json]
+             [--backends CONFIG.yaml | --backends perfect] [-p PIPELINE] [--library FILE]
+             [--window K] [--json] [--output ANSWERS.jsonl]
 
-``PROGRAM`` is a Python program (``.py``), or a compiled one: IR text (``.fmp``) or IR JSON
-(``.json``). With ``--world`` the inputs are scenes of the embedded world, each labelled with the
-program's answer under perfect perception; with ``--inputs`` they are the PNG/JPEG images of a
-directory or the lines of a JSONL file (``{"image": PATH, "label": ...}``). Backends: the model
-zoo by default, a YAML config with ``--backends``, or perfect perception (cost 0, for checking a
-program) with ``--backends perfect``. ``--library FILE`` declares functions beyond the default
+``PROGRAM`` is a Python program (``.py``, compiled with the default pipeline unless ``-p``, so
+its site ids are those of ``fmpc compile`` and ``fmpc build``), a compiled one: IR text
+(``.fmp``) or IR JSON (``.json``), or an artifact of ``fmpc build`` (its backends, and its policy
+with its learned state unless ``--policy`` names another). With ``--world`` the inputs are
+scenes of the embedded world, each labelled with the program's answer under perfect perception;
+with ``--inputs`` they are the PNG/JPEG images of a directory or the lines of a JSONL file
+(``{"image": PATH, "label": ...}``). Backends: the model zoo by default, a YAML config with
+``--backends``, or perfect perception (cost 0, for checking a program) with ``--backends
+perfect``. ``--library FILE`` declares functions beyond the default
 library, for the program and for the config. With ``--world`` the program is compiled for that
 world (warnings for literals outside its vocabulary). A progress bar goes to stderr; with
 ``--json`` the last line on stdout is one JSON object summarising the run (see
-``RunSummary.to_json``).
+``RunSummary.to_json``); with ``--output`` every input's answer, cost and backends go to a JSONL
+file, one line per input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fmpc.cli.errors import describe, user_errors
-from fmpc.cli.program import ProgramReader, add_library_argument
+from fmpc.cli.program import IR_SUFFIXES, ProgramReader, add_library_argument
 
 if TYPE_CHECKING:  # the heavy modules (JAX among them) load only when ``run`` runs
     from rich.console import Console
@@ -59,7 +65,9 @@ def add_run_command(subparsers: Any) -> None:
         description="Stream inputs through a program with a policy choosing a backend at every "
         "call site; report accuracy, F1 and cost.",
     )
-    parser.add_argument("program", help="a program (.py), or a compiled one (.fmp IR text, .json)")
+    parser.add_argument(
+        "program", help="a program (.py), a compiled one (.fmp, .json) or an artifact (.fmpa)"
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--world", metavar="WORLD", help="scenes of the embedded world: digits")
     source.add_argument(
@@ -71,11 +79,20 @@ def add_run_command(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--policy",
-        required=True,
-        help="static:smallest, static:largest, static:<backend>, random, ...",
+        help="static:smallest, static:largest, static:<backend>, random, ... (an artifact's own "
+        "by default)",
     )
     parser.add_argument("--backends", metavar="CONFIG.yaml", help="backend config, or 'perfect'")
+    parser.add_argument(
+        "-p",
+        "--pipeline",
+        default=None,
+        help="passes for a .py program (default: the default pipeline; '' runs none)",
+    )
     add_library_argument(parser)
+    parser.add_argument(
+        "--output", metavar="ANSWERS.jsonl", help="write one JSON line per input: id, answer, ..."
+    )
     parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
     parser.add_argument("--lam", type=float, help="cost weight of learned policies (default 0.05)")
     parser.add_argument(
@@ -142,17 +159,17 @@ def _set_up(args: argparse.Namespace, err: Console) -> tuple[Executor, InputSour
     from fmpc.policies.base import policy_from_spec
     from fmpc.runtime.cache import ExecutionCache
     from fmpc.runtime.executor import Executor
-    from fmpc.runtime.inputs import open_inputs, world_inputs
 
     _check_arguments(args)
+    if is_artifact(args.program):
+        return _set_up_artifact(args)
+    if args.policy is None:
+        raise RunSetupError("--policy is needed (only an artifact brings its own)")
     reader = ProgramReader.from_args(
         args, warn=lambda d: err.print(d.format(), markup=False, highlight=False, soft_wrap=True)
     )
-    module = load_program(args.program, reader)
-    if args.world is not None:
-        source = world_inputs(module, args.n, world=args.world, seed=args.seed)
-    else:
-        source = open_inputs(args.inputs)
+    module = load_program(args.program, reader, getattr(args, "pipeline", None))
+    source = _inputs(module, args)
     table, costs = make_backends(args.backends, reader.library)
     try:
         policy = policy_from_spec(args.policy, **policy_options(args))
@@ -163,6 +180,59 @@ def _set_up(args: argparse.Namespace, err: Console) -> tuple[Executor, InputSour
         executor = Executor(module, table, policy, cache=cache, costs=costs)
     except BaseException:
         table.close()
+        raise
+    return executor, source
+
+
+def _inputs(module: Module, args: argparse.Namespace) -> InputSource:
+    from fmpc.runtime.inputs import open_inputs, world_inputs
+
+    if args.world is not None:
+        return world_inputs(module, args.n, world=args.world, seed=args.seed)
+    return open_inputs(args.inputs)
+
+
+def is_artifact(path: str) -> bool:
+    """Whether ``path`` is an artifact of ``fmpc build`` (a directory with a manifest)."""
+    from fmpc.deploy.artifact import MANIFEST
+
+    return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
+
+
+def _set_up_artifact(args: argparse.Namespace) -> tuple[Executor, InputSource]:
+    """The executor of an artifact: its program, backends and costs, and its policy with its
+    learned state (or the ``--policy`` given, fresh)."""
+    from fmpc.deploy.artifact import open_artifact
+    from fmpc.deploy.loading import load_parts
+    from fmpc.policies.base import policy_from_spec
+    from fmpc.runtime.cache import ExecutionCache
+    from fmpc.runtime.executor import Executor
+
+    given = [
+        flag
+        for flag, value in (
+            ("--backends", args.backends),
+            ("-p", getattr(args, "pipeline", None)),
+            ("--library", getattr(args, "library", None)),
+        )
+        if value is not None
+    ]
+    if given:
+        raise RunSetupError(
+            f"{args.program}: an artifact brings its backends, pipeline and library "
+            f"(drop {', '.join(given)})"
+        )
+    parts = load_parts(open_artifact(args.program))
+    try:
+        policy = parts.policy
+        if args.policy is not None:
+            policy = policy_from_spec(args.policy, **policy_options(args))
+        source = _inputs(parts.module, args)
+        executor = Executor(
+            parts.module, parts.table, policy, cache=ExecutionCache(), costs=parts.costs
+        )
+    except BaseException:
+        parts.table.close()
         raise
     return executor, source
 
@@ -188,9 +258,13 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
 
-def load_program(path: str, reader: ProgramReader | None = None) -> Module:
-    """The verified module of ``path``: a Python program, IR text (``.fmp``) or IR JSON
-    (``.json``), read by ``reader`` (default: the default library, no world)."""
+def load_program(
+    path: str, reader: ProgramReader | None = None, pipeline: str | None = None
+) -> Module:
+    """The verified module of ``path``, read by ``reader`` (default: the default library, no
+    world): a Python program, compiled with ``pipeline`` (default: the default pipeline, so its
+    site ids are those of ``fmpc compile`` and ``fmpc build``), or IR text (``.fmp``) or IR JSON
+    (``.json``) as compiled (``pipeline`` runs on them when given)."""
     if not Path(path).is_file():
         raise RunSetupError(
             f"{path}: no such file" if not Path(path).exists() else f"{path}: not a file"
@@ -199,7 +273,13 @@ def load_program(path: str, reader: ProgramReader | None = None) -> Module:
         from fmpc.library import DEFAULT_LIBRARY
 
         reader = ProgramReader(DEFAULT_LIBRARY)
-    return reader.any(path)
+    module = reader.any(path)
+    compiled = Path(path).suffix in IR_SUFFIXES
+    if compiled and pipeline is None:
+        return module
+    from fmpc.passes import DEFAULT_PIPELINE, PassManager
+
+    return PassManager(DEFAULT_PIPELINE if pipeline is None else pipeline).run(module)
 
 
 def make_backends(
@@ -251,6 +331,8 @@ class RunSummary:
         self.errors: list[tuple[str, str]] = []
         self.chosen: dict[int, Counter[str]] = {}
         self.calls: Counter[int] = Counter()
+        self.failures: Counter[str] = Counter()
+        self.fallbacks: Counter[str] = Counter()
         self.wall_s = 0.0
         self.policy_report: dict[str, Any] = {"policy_updates": 0}
 
@@ -270,6 +352,10 @@ class RunSummary:
             self.calls[call.site] += 1
             if call.via == "policy":
                 self.chosen.setdefault(call.site, Counter())[call.backend] += 1
+            if call.error is not None:
+                self.failures[f"{call.fn}/{call.backend}"] += 1
+            if call.via == "fallback":
+                self.fallbacks[f"{call.fn}/{call.fell_back_from}->{call.backend}"] += 1
         if step.feedback is not None:
             self._score(result.answer, step.feedback.label, step.feedback.correct)
 
@@ -294,7 +380,8 @@ class RunSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The summary: accuracy, f1, mean_cost, inputs_seen, decision_overhead_ms, errors,
-        backend_counts (per site, how often the policy chose each backend) and more."""
+        backend_counts (per site, how often the policy chose each backend), backend_failures
+        (per ``function/backend``), fallbacks (per ``function/failed->fallback``) and more."""
         denominator = 2 * self.tp + self.fp + self.fn
         return {
             "program": self.program,
@@ -312,6 +399,8 @@ class RunSummary:
                 for site, counts in sorted(self.chosen.items())
             },
             "calls_per_site": {str(site): n for site, n in sorted(self.calls.items())},
+            "backend_failures": dict(sorted(self.failures.items())),
+            "fallbacks": dict(sorted(self.fallbacks.items())),
             "wall_s": round(self.wall_s, 3),
             **self.policy_report,
         }
@@ -361,7 +450,7 @@ def _stream(
         TimeElapsedColumn(),
         TextColumn("{task.fields[status]}"),
     )
-    with Progress(*columns, console=err, transient=False) as progress:
+    with _answers_file(args) as answers, Progress(*columns, console=err) as progress:
         task = progress.add_task(
             f"{Path(args.program).name} · {executor.policy.name}",
             total=len(source),
@@ -371,6 +460,8 @@ def _stream(
         items = itertools.islice(source, resumed, None)
         for step in run_stream(executor, items, window=args.window):
             summary.add(step)
+            if answers is not None:
+                answers.write(json.dumps(answer_line(step), default=_json_default) + "\n")
             if directory is not None and (summary.seen - resumed) % window == 0:
                 save_policy(executor.policy, directory, inputs_seen=summary.seen)
             _show_error(step, summary, progress)
@@ -381,6 +472,41 @@ def _stream(
     report = getattr(executor.policy, "report", None)
     summary.policy_report.update(report() if report is not None else {})
     return summary
+
+
+@contextlib.contextmanager
+def _answers_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
+    """The ``--output`` file, open for writing (``None`` without ``--output``)."""
+    path = getattr(args, "output", None)
+    if path is None:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            stream = stack.enter_context(Path(path).open("w", encoding="utf-8"))
+        except OSError as exc:
+            raise RunSetupError(f"--output {path}: cannot write ({exc.strerror or exc})") from None
+        yield stream
+
+
+def answer_line(step: StreamStep) -> dict[str, Any]:
+    """One ``--output`` line: the input's id, answer, cost, backends called per site (in
+    order), error, and with a label the label and whether the answer was correct."""
+    from fmpc.deploy.program import jsonable
+
+    result = step.result
+    line: dict[str, Any] = {"id": step.item.input_id}
+    if result is None:
+        return {**line, "answer": None, "cost": 0.0, "backends": {}, "error": step.item.error}
+    backends: dict[str, list[str]] = {}
+    for call in result.trace.calls:
+        backends.setdefault(str(call.site), []).append(call.backend)
+    line.update(
+        answer=jsonable(result.answer), cost=result.cost, backends=backends, error=result.error
+    )
+    if step.feedback is not None:
+        line.update(label=jsonable(step.feedback.label), correct=step.feedback.correct)
+    return line
 
 
 def _show_error(step: StreamStep, summary: RunSummary, progress: Progress) -> None:
@@ -436,6 +562,14 @@ def _report(summary: RunSummary, args: argparse.Namespace, console: Console) -> 
     for site, chosen in data["backend_counts"].items():
         counts.add_row(site, ", ".join(f"{name}: {n}" for name, n in chosen.items()))
     console.print(counts)
+    for key, title in (("backend_failures", "failed backend calls"), ("fallbacks", "fallbacks")):
+        if data[key]:
+            console.print(
+                f"{title}: " + ", ".join(f"{name}: {n}" for name, n in data[key].items()),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _show(value: Any) -> str:

@@ -55,6 +55,11 @@ class BudgetPolicy(NeuralTSPolicy):
         """``budget(target=C)``."""
         return f"budget(target={self.target:g})"
 
+    @property
+    def spec(self) -> str:
+        """A spec that makes this policy again, target and every hyperparameter included."""
+        return f"budget:target={self.target!r},step={self.step!r},{self.config.to_items()}"
+
     def _adapt(self, learning: _Learning) -> None:
         """The dual step on the window's mean cost (called under the lock at an update)."""
         if learning.window_inputs:
@@ -80,15 +85,24 @@ class BudgetPolicy(NeuralTSPolicy):
 
 @register_policy("budget", usage="budget[:KEY=VALUE,...] (with --budget C)")
 def budget_from_spec(argument: str | None, options: Mapping[str, Any]) -> BudgetPolicy:
-    """``budget[:step=S,KEY=VALUE,...]``: the target from the ``budget`` option."""
-    target = options.get("budget")
+    """``budget[:target=C,step=S,KEY=VALUE,...]``: the target from the ``budget`` option unless
+    the spec gives it."""
+    items = [i.strip() for i in (argument or "").split(",") if i.strip()]
+    own = {key: _item(items, key) for key in ("target", "step")}
+    rest = ",".join(i for i in items if i.partition("=")[0].strip() not in own)
+    target = own["target"] if own["target"] is not None else options.get("budget")
     if target is None:
         raise PolicyError("budget needs a target mean cost per input: --budget C")
-    items = [i.strip() for i in (argument or "").split(",") if i.strip()]
-    steps = [i for i in items if i.partition("=")[0].strip() == "step"]
-    rest = ",".join(i for i in items if i not in steps)
-    try:
-        step = float(steps[-1].partition("=")[2]) if steps else DUAL_STEP
-    except ValueError:
-        raise PolicyError(f"budget: bad dual step {steps[-1]!r}") from None
+    step = own["step"] if own["step"] is not None else DUAL_STEP
     return BudgetPolicy(float(target), TSConfig.from_items(rest, options), step=step)
+
+
+def _item(items: list[str], key: str) -> float | None:
+    """The number of the last ``key=VALUE`` item, if any."""
+    given = [i.partition("=")[2].strip() for i in items if i.partition("=")[0].strip() == key]
+    if not given:
+        return None
+    try:
+        return float(given[-1])
+    except ValueError:
+        raise PolicyError(f"budget: bad {key} {given[-1]!r}") from None

@@ -68,13 +68,16 @@ def save_policy(policy: Policy, directory: str | Path, *, inputs_seen: int) -> N
         manager.close()
 
 
-def restore_policy(policy: Policy, directory: str | Path) -> int:
-    """Restore the latest complete checkpoint of ``directory`` into ``policy`` (bound to its
-    program) and return its ``inputs_seen``. ``CheckpointError`` when there is none or when it
-    was saved by another kind of policy or for other call sites."""
+def restore_policy(policy: Policy, directory: str | Path, *, step: int | None = None) -> int:
+    """Restore the latest complete checkpoint of ``directory`` (or the one of ``step``) into
+    ``policy`` (bound to its program) and return its ``inputs_seen``. ``CheckpointError`` when
+    there is none or when it was saved by another kind of policy or for other call sites."""
     manager = _manager(directory, create=False)
     try:
-        step = manager.latest_step()
+        if step is None:
+            step = manager.latest_step()
+        elif step not in manager.all_steps():
+            raise CheckpointError(f"{directory}: holds no complete checkpoint {step}")
         if step is None:
             raise CheckpointError(f"{directory}: holds no complete checkpoint")
         meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]

@@ -57,7 +57,7 @@ from fmpc.policies.deferral_model import (
     Head,
     Standardizer,
     WarmStart,
-    fit_head,
+    fit_heads,
     read_warm_start,
 )
 from fmpc.runtime.policy import Episode, Feedback, SiteInfo, answers_match
@@ -92,7 +92,7 @@ class DeferralConfig:
     error_weights: tuple[float, float] = (2.0, 1.0)
     update_every: int = 32
     buffer_size: int = 4096
-    steps: int = 30
+    steps: int = 15
     learning_rate: float = 0.05
     prior: float = 20.0
     hidden: int = 8
@@ -376,11 +376,11 @@ class DeferralPolicy(BasePolicy):
         if n == 0:
             return
         c = self.config
-        rows = min(max(64, 1 << (n - 1).bit_length()), c.buffer_size)  # few compiled shapes
-        x = learning.features[:rows]
+        rows = min(max(256, 1 << (n - 1).bit_length()), c.buffer_size)  # few compiled shapes
         held = (np.arange(rows) < n).astype(np.float32)
+        x = learning.features[:rows]
         if learning.standardizer is None:
-            learning.standardizer = Standardizer.of(x, held)
+            learning.standardizer = Standardizer.of(x[:n], held[:n])
         z = learning.standardizer(x)
         wrong, rechecked, second_right = learning.outcomes[:rows].T
         data = {
@@ -388,17 +388,14 @@ class DeferralPolicy(BasePolicy):
             "fix": (second_right, held * rechecked * wrong),
             "break": (1.0 - second_right, held * rechecked * (1.0 - wrong)),
         }
-        for name, (target, weight) in data.items():
-            learning.heads[name] = fit_head(
-                learning.heads[name],
-                z,
-                target,
-                weight,
-                steps=c.steps,
-                learning_rate=c.learning_rate,
-                prior=c.prior,
-                sampled=name != "wrong",
-            )
+        learning.heads = fit_heads(
+            learning.heads,
+            z,
+            data,
+            steps=c.steps,
+            learning_rate=c.learning_rate,
+            prior=c.prior,
+        )
         learning.updates += 1
 
     # ------------------------------------------------------------ state

@@ -171,75 +171,85 @@ def _like(template: Any, given: Any) -> Any:
     return jax.tree.unflatten(treedef, values)
 
 
-def fit_head(
-    head: Head,
+def fit_heads(
+    heads: Mapping[str, Head],
     z: np.ndarray,
-    target: np.ndarray,
-    weight: np.ndarray,
+    data: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
     steps: int,
     learning_rate: float,
     prior: float,
-    sampled: bool = False,
-) -> Head:
-    """``head`` trained on the standardised rows ``z`` with ``weight > 0``; ``sampled`` also
-    computes its posterior precision (``prior`` plus each row's ``p (1 - p) z^2``)."""
-    params = _train(
-        head.params,
-        head.anchor,
+) -> dict[str, Head]:
+    """Every head of ``data`` (name -> (target, weight) per row of ``z``, the standardised
+    features) trained on its rows with ``weight > 0``, all in one compiled call; the heads
+    without hidden units (the sampled ones) also get their posterior precision (``prior`` plus
+    each row's ``p (1 - p) z^2``)."""
+    names = tuple(data)
+    trained = _train(
+        tuple(heads[n].params for n in names),
+        tuple(heads[n].anchor for n in names),
         z.astype(np.float32),
-        target.astype(np.float32),
-        weight.astype(np.float32),
+        np.stack([data[n][0] for n in names]).astype(np.float32),
+        np.stack([data[n][1] for n in names]).astype(np.float32),
         np.int32(steps),
         np.float32(prior),
-        hidden=head.hidden,
+        hidden=tuple(heads[n].hidden for n in names),
         learning_rate=learning_rate,
     )
-    params = jax.tree.map(np.asarray, params)
-    precision = None
-    if sampled:
-        if head.hidden:
-            raise ValueError("only a head without hidden units is sampled")
-        out = params["params"]["out"]
-        rows = np.concatenate([z, np.ones((len(z), 1), np.float32)], axis=1)
-        weights = np.concatenate([out["kernel"][:, 0], out["bias"]])
-        p = 1.0 / (1.0 + np.exp(-np.clip(rows @ weights, -40.0, 40.0)))
-        precision = prior + ((weight * p * (1 - p))[:, None] * rows**2).sum(axis=0)
-    return Head(params, head.anchor, head.hidden, precision)
+    out = dict(heads)
+    for name, params in zip(names, trained, strict=True):
+        params = jax.tree.map(np.asarray, params)
+        head = heads[name]
+        weight = data[name][1]
+        precision = None if head.hidden else _precision(params, z, weight, prior)
+        out[name] = Head(params, head.anchor, head.hidden, precision)
+    return out
+
+
+def _precision(params: Any, z: np.ndarray, weight: np.ndarray, prior: float) -> np.ndarray:
+    """The diagonal of a logistic head's Laplace posterior precision."""
+    out = params["params"]["out"]
+    rows = np.concatenate([z, np.ones((len(z), 1), np.float32)], axis=1)
+    weights = np.concatenate([out["kernel"][:, 0], out["bias"]])
+    p = 1.0 / (1.0 + np.exp(-np.clip(rows @ weights, -40.0, 40.0)))
+    return prior + ((weight * p * (1 - p))[:, None] * rows**2).sum(axis=0)
 
 
 @partial(jax.jit, static_argnames=("hidden", "learning_rate"))
 def _train(
-    params: Any,
-    anchor: Any,
+    params: tuple[Any, ...],
+    anchors: tuple[Any, ...],
     z: jax.Array,
-    target: jax.Array,
-    weight: jax.Array,
+    targets: jax.Array,
+    weights: jax.Array,
     steps: jax.Array,
     prior: jax.Array,
     *,
-    hidden: int,
+    hidden: tuple[int, ...],
     learning_rate: float,
-) -> Any:
-    net = HeadNet(hidden)
+) -> tuple[Any, ...]:
+    nets = [HeadNet(h) for h in hidden]
     tx = optax.adam(learning_rate)
-    total = jnp.maximum(weight.sum(), 1.0) + prior
+    totals = jnp.maximum(weights.sum(axis=1), 1.0) + prior
 
-    def loss(p: Any) -> jax.Array:
-        data = (optax.sigmoid_binary_cross_entropy(net.apply(p, z), target) * weight).sum()
-        pull = sum(
-            jnp.sum((a - b) ** 2)
-            for a, b in zip(jax.tree.leaves(p), jax.tree.leaves(anchor), strict=True)
-        )
-        return (data + prior * pull) / total
+    def loss(ps: tuple[Any, ...]) -> jax.Array:
+        total = jnp.asarray(0.0)
+        for k, (net, p, anchor) in enumerate(zip(nets, ps, anchors, strict=True)):
+            data = optax.sigmoid_binary_cross_entropy(net.apply(p, z), targets[k])
+            pull = sum(
+                jnp.sum((a - b) ** 2)
+                for a, b in zip(jax.tree.leaves(p), jax.tree.leaves(anchor), strict=True)
+            )
+            total = total + ((data * weights[k]).sum() + prior * pull) / totals[k]
+        return total
 
     def step(_: jax.Array, carry: tuple[Any, Any]) -> tuple[Any, Any]:
-        p, state = carry
-        updates, state = tx.update(jax.grad(loss)(p), state, p)
-        return optax.apply_updates(p, updates), state
+        ps, state = carry
+        updates, state = tx.update(jax.grad(loss)(ps), state, ps)
+        return optax.apply_updates(ps, updates), state
 
-    params, _ = jax.lax.fori_loop(0, steps, step, (params, tx.init(params)))
-    return params
+    trained, _ = jax.lax.fori_loop(0, steps, step, (params, tx.init(params)))
+    return tuple(trained)
 
 
 # ---------------------------------------------------------------- warm starts

@@ -114,6 +114,18 @@ class TSConfig:
                 values.update(_config_item(item.strip()))
         return cls(**values)
 
+    def to_items(self) -> str:
+        """Every field as the ``KEY=VALUE`` items ``from_items`` reads back to this config."""
+        items = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "binary_rewards":
+                text = "exact" if value is None else "/".join(repr(float(v)) for v in value)
+            else:
+                text = repr(value)
+            items.append(f"{f.name}={text}")
+        return ",".join(items)
+
 
 _ALIASES = {"lr": "learning_rate", "k": "update_every", "buffer": "buffer_size"}
 _ALIASES.update({"batch": "batch_size", "rewards": "binary_rewards"})
@@ -207,6 +219,21 @@ class _Learning:
     cost_inputs: int = 0
     window_cost: float = 0.0
     window_inputs: int = 0
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one update trains on: the state it starts from and copies of the buffer's rows."""
+
+    learning: _Learning
+    params: Any
+    opt_state: Any
+    u: Any
+    new: dict[str, np.ndarray]
+    arrays: dict[str, np.ndarray]
+    rows: int
+    new_rows: int
+    updates: int
 
 
 @dataclass(frozen=True)
@@ -323,11 +350,19 @@ class NeuralTSPolicy(BasePolicy):
         self._learning: _Learning | None = None
         self._pending: OrderedDict[str, _Context] = OrderedDict()
         self._flops: dict[tuple[Any, ...], float] = {}
+        self._deferred = False
+        self._updating = threading.Lock()  # one background update at a time
 
     @property
     def name(self) -> str:
         """``neural-ts(lam=L)`` (``adaptive-ts(...)`` for the adaptive policy)."""
         return f"{self.kind}(lam={self.config.lam:g})"
+
+    @property
+    def spec(self) -> str:
+        """A spec that makes this policy again with every hyperparameter
+        (``neural-ts:lam=0.05,nu=0.1,...``), as an artifact records it."""
+        return f"{self.kind}:{self.config.to_items()}"
 
     @property
     def binding(self) -> _Binding:
@@ -369,8 +404,10 @@ class NeuralTSPolicy(BasePolicy):
         c = self.config
         n_sites = max(len(binding.order), 1)
         params = thompson.init_params(n_sites, binding.n_backends, c.hidden, binding.extra, c.seed)
-        opt_state = thompson.optimizer(c.learning_rate, c.weight_decay).init(params)
-        u = jax.tree.map(lambda p: jnp.full(p.shape, c.lambda_reg, jnp.float32), params)
+        opt_state = jax.jit(thompson.optimizer(c.learning_rate, c.weight_decay).init)(params)
+        u = jax.jit(
+            lambda ps: jax.tree.map(lambda p: jnp.full(p.shape, c.lambda_reg, jnp.float32), ps)
+        )(params)
         buffer = ReplayBuffer(c.buffer_size, FEATURES, binding.extra)
         return _Learning(params, opt_state, u, buffer, c.lam, next_update=c.update_every)
 
@@ -411,7 +448,7 @@ class NeuralTSPolicy(BasePolicy):
         with self._lock:
             learning = self._learning
             assert learning is not None
-            if learning.started >= learning.next_update:
+            if not self._deferred and learning.started >= learning.next_update:
                 self._update(learning)
                 k = self.config.update_every
                 learning.next_update = (learning.started // k + 1) * k
@@ -564,13 +601,33 @@ class NeuralTSPolicy(BasePolicy):
         self._adapt(learning)
         if learning.new_rows == 0:
             return
+        job = self._job(learning)
+        learning.params, learning.opt_state, learning.u = self._train(job)
+        learning.updates += 1
+        learning.new_rows = 0
+
+    def _job(self, learning: _Learning) -> _Job:
+        """What one update trains on, copied (called under the lock)."""
+        return _Job(
+            learning,
+            learning.params,
+            learning.opt_state,
+            learning.u,
+            learning.buffer.latest(learning.new_rows),
+            {k: v.copy() for k, v in learning.buffer.arrays().items()},
+            len(learning.buffer),
+            learning.new_rows,
+            learning.updates,
+        )
+
+    def _train(self, job: _Job) -> tuple[Any, Any, Any]:
+        """The parameters, optimizer state and ``U`` after training on ``job``."""
         c = self.config
         static = self._static()
-        new = learning.buffer.latest(learning.new_rows)
-        padded, mask = _padded(new)
-        learning.u = thompson.accumulate_u(
-            learning.params,
-            learning.u,
+        padded, mask = _padded(job.new)
+        u = thompson.accumulate_u(
+            job.params,
+            job.u,
             padded["features"],
             padded["extra"],
             padded["site"],
@@ -578,13 +635,13 @@ class NeuralTSPolicy(BasePolicy):
             mask,
             **static,
         )
-        steps = math.ceil(c.epochs * learning.new_rows / c.batch_size)
-        key = jax.random.fold_in(jax.random.key(c.seed + 1), learning.updates)
-        learning.params, learning.opt_state, _ = thompson.train(
-            learning.params,
-            learning.opt_state,
-            learning.buffer.arrays(),
-            np.int32(len(learning.buffer)),
+        steps = math.ceil(c.epochs * job.new_rows / c.batch_size)
+        key = jax.random.fold_in(jax.random.key(c.seed + 1), job.updates)
+        params, opt_state, _ = thompson.train(
+            job.params,
+            job.opt_state,
+            job.arrays,
+            np.int32(job.rows),
             np.int32(steps),
             key,
             learning_rate=c.learning_rate,
@@ -592,8 +649,45 @@ class NeuralTSPolicy(BasePolicy):
             batch_size=c.batch_size,
             **static,
         )
-        learning.updates += 1
-        learning.new_rows = 0
+        return params, opt_state, u
+
+    # ------------------------------------------------------------ background learning
+
+    def defer_updates(self) -> None:
+        """Train only in ``update`` from now on, never when a window begins (a serving worker
+        calls ``update`` off the request path; decisions use the last published parameters)."""
+        with self._lock:
+            self._deferred = True
+
+    def update_due(self) -> bool:
+        """Whether ``update_every`` inputs were observed since the last update."""
+        with self._lock:
+            learning = self._learning
+            return (
+                learning is not None
+                and learning.new_rows > 0
+                and learning.window_inputs >= self.config.update_every
+            )
+
+    def update(self) -> bool:
+        """Train on the rows observed since the last update, outside the lock, and publish the
+        result; ``False`` when there was nothing new. Decisions and ``observe`` go on meanwhile
+        (rows observed during training wait for the next update)."""
+        with self._updating:
+            with self._lock:
+                learning = self._learning
+                if learning is None or learning.new_rows == 0:
+                    return False
+                self._adapt(learning)
+                job = self._job(learning)
+            trained = self._train(job)
+            with self._lock:
+                if self._learning is not learning:  # restored meanwhile: drop the result
+                    return False
+                learning.params, learning.opt_state, learning.u = trained
+                learning.updates += 1
+                learning.new_rows -= job.new_rows
+            return True
 
     def _adapt(self, learning: _Learning) -> None:
         """Change ``lam`` at an update (the budgeted policy does); here nothing."""

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from fmpc.policies.encoder import RewardNet, image_features
+from fmpc.policies.encoder import FEATURES, RewardNet, image_features
 
 UNAVAILABLE = 1e9
 """The cost given to padding backends a site does not have, so they are never chosen."""
@@ -37,10 +37,11 @@ def optimizer(learning_rate: float, weight_decay: float) -> optax.GradientTransf
 
 
 def init_params(n_sites: int, n_backends: int, hidden: int, extra: int, seed: int) -> Any:
-    """Fresh network parameters (from ``seed``)."""
+    """Fresh network parameters (from ``seed``), initialised in one compiled call (an eager
+    init compiles every initializer's operations one by one, seconds on a busy CPU)."""
     model = RewardNet(n_sites, n_backends, hidden)
-    features = jnp.zeros(image_features(jnp.zeros((16, 16, 3))).shape)
-    return model.init(jax.random.key(seed), features, jnp.zeros(extra), jnp.int32(0))
+    features = jnp.zeros(FEATURES)
+    return jax.jit(model.init)(jax.random.key(seed), features, jnp.zeros(extra), jnp.int32(0))
 
 
 def _noise_key(

@@ -23,6 +23,7 @@ _EXPORTS = {
     "Episode": "fmpc.runtime.policy",
     "SiteInfo": "fmpc.runtime.policy",
     "Feedback": "fmpc.runtime.policy",
+    "BackgroundLearner": "fmpc.runtime.policy",
     "Backend": "fmpc.runtime.backends",
     "BackendResult": "fmpc.runtime.backends",
     "BackendFailure": "fmpc.runtime.backends",

@@ -108,7 +108,10 @@ class Spec(_Strict):
 class JaxSpec(Spec):
     """A JAX backend: ``target`` names a factory ``f(name=, function=, **options) -> JaxBackend``.
 
-    Its cost is measured (FLOPs), so it takes no ``cost``.
+    Its cost is measured (FLOPs), so it takes no ``cost``. ``io`` optionally names a function
+    ``io(**options) -> (preprocess, postprocess)``: the backend's input and output conversion
+    without its model, which lets an artifact (``fmpc build``) serve it from its exported
+    computation where ``target``'s module cannot be imported.
     """
 
     hints: ClassVar[Mapping[tuple[str, str], str]] = MappingProxyType(
@@ -120,6 +123,7 @@ class JaxSpec(Spec):
 
     type: Literal["jax"]
     target: ImportPath
+    io: ImportPath | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -200,11 +204,18 @@ class BackendConfig(_Strict):
 class BackendType:
     """A backend ``type`` a config may name: ``spec`` validates its entries (a ``Spec`` subclass
     whose ``type`` field is ``Literal[name]``); ``factory(function, spec) -> Backend`` builds one
-    (see ``fmpc.runtime.backends.build``)."""
+    (see ``fmpc.runtime.backends.build``).
+
+    ``io(function, spec) -> (preprocess, postprocess) | None``, when a type has it, gives a JAX
+    backend's input and output conversion without building its model, so that an artifact can
+    serve the backend from its exported computation (``fmpc.runtime.backends.export``);
+    ``None`` for an entry it cannot serve that way.
+    """
 
     name: str
     spec: type[Spec]
     factory: Callable[[str, Any], Any]
+    io: Callable[[str, Any], tuple[Any, Any] | None] | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.spec, type) and issubclass(self.spec, Spec)):
@@ -217,6 +228,8 @@ class BackendType:
             )
         if not callable(self.factory):
             raise ValueError(f"backend type {self.name!r}: the factory is not callable")
+        if self.io is not None and not callable(self.io):
+            raise ValueError(f"backend type {self.name!r}: io is not callable")
 
 
 class BackendTypes(Registry[BackendType]):

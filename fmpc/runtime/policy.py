@@ -27,6 +27,10 @@ executor then calls it instead of ``start`` for each input of a window.
 State: ``state()`` returns a pytree (nested dicts/lists of arrays and numbers) that
 ``restore(state)`` accepts, so checkpoints can save it (Orbax).
 
+Serving: a policy that also implements ``BackgroundLearner`` can learn off the request path. After
+``defer_updates()`` it never trains while an input begins; a worker thread calls ``update()``
+whenever ``update_due()``, and decisions keep using the last parameters ``update`` published.
+
 The protocol lives in the runtime because the executor calls it; the implementations (and
 ``BasePolicy``, their defaults) live in ``fmpc.policies``.
 """
@@ -194,4 +198,22 @@ class Policy(Protocol):
 
     def restore(self, state: Any) -> None:
         """Continue from a state returned by ``state()``."""
+        ...
+
+
+@runtime_checkable
+class BackgroundLearner(Protocol):
+    """A policy whose training can run in a background thread (see the module docstring)."""
+
+    def defer_updates(self) -> None:
+        """From now on, train only in ``update``, never while an input begins."""
+        ...
+
+    def update_due(self) -> bool:
+        """Whether enough feedback arrived since the last update to train again."""
+        ...
+
+    def update(self) -> bool:
+        """Train on the feedback observed since the last update and publish the result; whether
+        anything was trained. Decisions and ``observe`` may run in other threads meanwhile."""
         ...

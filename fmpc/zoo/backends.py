@@ -80,6 +80,19 @@ def build_backend(
     return JaxBackend(row.name, row.function, apply, weights, preprocess=pre, postprocess=post)
 
 
+def serving_io(row: BackendSpec, directory: Path = WEIGHTS_DIR) -> tuple[Any, Any]:
+    """The ``(preprocess, postprocess)`` of ``row``'s backend, without loading its weights
+    (what an artifact pairs with the backend's exported computation)."""
+    models = [spec(m) for m in row.models]
+    tokenizer = None
+    if models[0].family in ("text", "vqa"):
+        name = VQA_TOKENIZER if models[0].family == "vqa" else TOKENIZER
+        tokenizer = load_tokenizer(directory / name)
+    first = module_of(models[0], len(tokenizer) if tokenizer is not None else 0)
+    _, _, pre, post = _parts(row, first, models, dict.fromkeys(row.models), tokenizer)
+    return pre, post
+
+
 def _parts(
     row: BackendSpec, first: Any, models: list[ModelSpec], loaded: dict[str, Any], tokenizer: Any
 ) -> tuple[Any, Any, Any, Any]:

@@ -55,8 +55,24 @@ class ZooSpec(Spec):
 def zoo_factory(function: str, spec: ZooSpec) -> Any:
     """The ``LazyBackend`` of a ``type: zoo`` entry (its weights load on first use), with the
     manifest's FLOPs as its nominal cost."""
-    from fmpc.zoo.backends import LazyBackend, backend_specs
+    from fmpc.zoo.backends import LazyBackend
     from fmpc.zoo.store import read_manifest
+
+    row = _row(function, spec)
+    flops = _manifest_costs(read_manifest()).get((function, row.name))
+    return LazyBackend(dataclasses.replace(row, name=spec.name), nominal_cost=flops)
+
+
+def zoo_io(function: str, spec: ZooSpec) -> tuple[Any, Any]:
+    """The ``(preprocess, postprocess)`` of a ``type: zoo`` entry, without its weights: an
+    artifact serves it from its exported computation (``fmpc build``)."""
+    from fmpc.zoo.backends import serving_io
+
+    return serving_io(_row(function, spec))
+
+
+def _row(function: str, spec: ZooSpec) -> Any:
+    from fmpc.zoo.backends import backend_specs
 
     model = spec.options.model or spec.name
     rows = [row for row in backend_specs() if row.function == function]
@@ -67,12 +83,26 @@ def zoo_factory(function: str, spec: ZooSpec) -> Any:
             f"the zoo has no {function} backend {model!r} (its {function} backends: {offered})"
         )
         raise FactoryError("options.model" if spec.options.model else "name", message)
-    flops = _manifest_costs(read_manifest()).get((function, row.name))
-    return LazyBackend(dataclasses.replace(row, name=spec.name), nominal_cost=flops)
+    return row
 
 
-ZOO_BACKEND_TYPE = BackendType(ZOO, ZooSpec, zoo_factory)
+ZOO_BACKEND_TYPE = BackendType(ZOO, ZooSpec, zoo_factory, io=zoo_io)
 """``type: zoo`` in backend configs."""
+
+
+def zoo_config() -> str:
+    """The model zoo as a backend config (YAML): every backend but the monolithic model, by
+    function, cheapest first, as ``type: zoo`` entries. What ``fmpc build`` records when it is
+    given no ``--backends``."""
+    import yaml
+
+    from fmpc.zoo.backends import backend_specs
+
+    functions: dict[str, list[dict[str, str]]] = {}
+    for row in backend_specs():
+        if not row.monolithic:
+            functions.setdefault(row.function, []).append({"name": row.name, "type": ZOO})
+    return yaml.safe_dump({"version": 1, "functions": functions}, sort_keys=False)
 
 
 class ZooUnavailable(RuntimeError):

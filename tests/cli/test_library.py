@@ -181,13 +181,15 @@ def test_run_serves_library_functions_with_the_users_backends(files: Path) -> No
     assert status == 0, err
     summary: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     assert summary["accuracy"] == 1.0 and summary["errors"] == 0
+    # run compiles with the default pipeline: the guard is site 0, and the queries are asked
+    # only where their answers are used (the bright image)
     assert summary["backend_counts"] == {
-        "0": {"vqa": 2},
-        "1": {"vqa": 2},
-        "2": {"geo": 2},
+        "0": {"geo": 2},
+        "1": {"vqa": 1},
+        "2": {"vqa": 1},
         "3": {"merge": 1},
     }
-    assert summary["mean_cost"] == pytest.approx((1 + 1 + 2 + 0.5 + 1 + 1 + 2) / 2)
+    assert summary["mean_cost"] == pytest.approx((2 + 1 + 1 + 0.5 + 2) / 2)
 
 
 def test_run_without_the_library_rejects_the_program_and_the_config(files: Path) -> None:

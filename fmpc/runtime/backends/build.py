@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fmpc.library import Library
-from fmpc.runtime.backends.base import Backend
+from fmpc.runtime.backends.base import Backend, NamedBackend
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.config import (
     BackendConfig,
@@ -84,6 +84,20 @@ def jax_factory(function: str, spec: JaxSpec) -> Backend:
     return backend
 
 
+def jax_io(function: str, spec: JaxSpec) -> tuple[Any, Any] | None:
+    """The ``(preprocess, postprocess)`` of ``spec.io(**options)``, or ``None`` without ``io``."""
+    if spec.io is None:
+        return None
+    try:
+        io = import_target(spec.io)
+    except FactoryError as exc:
+        raise FactoryError("io", str(exc)) from None
+    parts = io(**spec.options)
+    if not (isinstance(parts, tuple) and len(parts) == 2):
+        raise FactoryError("io", f"{spec.io!r} must return (preprocess, postprocess)")
+    return parts
+
+
 def callable_factory(function: str, spec: CallableSpec) -> Backend:
     """A ``CallableBackend`` of the function at ``spec.target``."""
     from fmpc.runtime.backends.callable import CallableBackend
@@ -133,7 +147,7 @@ def http_factory(function: str, spec: HttpSpec) -> Backend:
 
 BUILTIN_BACKEND_TYPES = BackendTypes(
     entries={
-        "jax": BackendType("jax", JaxSpec, jax_factory),
+        "jax": BackendType("jax", JaxSpec, jax_factory, io=jax_io),
         "http": BackendType("http", HttpSpec, http_factory),
         "callable": BackendType("callable", CallableSpec, callable_factory),
     }
@@ -177,7 +191,9 @@ def build_backends(
     Raises ``ConfigError`` listing every entry that could not be built, by key path.
     """
     known = backend_types() if types is None else types
-    table = {**{name: t.factory for name, t in known.items()}, **(factories or {})}
+    named = {spec.type for specs in config.functions.values() for spec in specs}
+    table = {name: known[name].factory for name in named if name in known}  # loads only these
+    table.update(factories or {})
     backends: dict[str, tuple[Backend, ...]] = {}
     issues: list[ConfigIssue] = []
     for function, specs in config.functions.items():
@@ -194,6 +210,36 @@ def build_backends(
         if spec.fallback is not None
     }
     return BackendTable(backends, fallbacks)
+
+
+def check_backends(config: BackendConfig, *, types: BackendTypes | None = None) -> None:
+    """Resolve every entry of ``config`` as far as it can be without loading a model: a
+    ``jax`` entry's ``target`` (and ``io``) must import as callables; every other entry is
+    built by its type's factory and closed at once (a ``callable`` target imports, an ``http``
+    entry's API key variable is set, a zoo model exists; nothing is called or connected).
+    Raises ``ConfigError`` listing each entry that does not resolve, by key path."""
+    known = backend_types() if types is None else types
+    build_backends(config, {"jax": _resolve_jax}, types=known).close()
+
+
+class _Resolved(NamedBackend):
+    """What ``check_backends`` puts in place of a jax backend whose target resolved."""
+
+    def cost(self, args: Any) -> float:
+        return 0.0
+
+    def __call__(self, batch: Any) -> list[Any]:
+        raise NotImplementedError("a resolved entry is not a backend")
+
+
+def _resolve_jax(function: str, spec: JaxSpec) -> Backend:
+    import_target(spec.target)
+    if spec.io is not None:
+        try:
+            import_target(spec.io)
+        except FactoryError as exc:
+            raise FactoryError("io", str(exc)) from None
+    return _Resolved(spec.name, function)
 
 
 def load_backends(

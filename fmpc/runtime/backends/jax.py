@@ -154,6 +154,16 @@ class JaxBackend(NamedBackend):
         return cls(name, function, apply, state, **kwargs)
 
     @property
+    def buckets(self) -> tuple[int, ...]:
+        """The batch sizes compiled for, smallest first."""
+        return self._buckets
+
+    @property
+    def params(self) -> Any:
+        """The parameters ``apply_fn`` is called with (on the device)."""
+        return self._params
+
+    @property
     def compilations(self) -> int:
         """How many executables (one per input signature and batch bucket) were compiled."""
         with self._lock:
@@ -182,6 +192,57 @@ class JaxBackend(NamedBackend):
         except Exception as exc:  # reported like a failed call
             raise self._failure("compile", exc) from exc
         return executable.flops / self._buckets[0]
+
+    def warm(self, args: Args, buckets: Sequence[int] | None = None) -> int:
+        """Compile the executables of ``args``'s input shapes for ``buckets`` (default: every
+        bucket) and return how many were compiled now; ``BackendFailure`` when ``args`` cannot
+        be preprocessed or a bucket cannot be compiled."""
+        item = self._prepare(0, args)
+        if isinstance(item, BackendResult):
+            assert item.error is not None
+            raise item.error
+        return self._warm(item.signature, buckets)
+
+    def warm_shapes(self, inputs: tuple[Any, ...], buckets: Sequence[int] | None = None) -> int:
+        """``warm`` for one item's model inputs given by shape: ``inputs`` is what
+        ``preprocess`` would return, as a tuple of pytrees of ``jax.ShapeDtypeStruct`` (or
+        arrays) without the batch axis."""
+        leaves, treedef = jax.tree.flatten(inputs)
+        shapes = tuple(
+            (tuple(leaf.shape), np.dtype(jax.dtypes.canonicalize_dtype(leaf.dtype)).str)
+            for leaf in leaves
+        )
+        return self._warm(_Signature(treedef, shapes), buckets)
+
+    def _warm(self, signature: _Signature, buckets: Sequence[int] | None) -> int:
+        compiled = 0
+        for bucket in buckets if buckets is not None else self._buckets:
+            if bucket not in self._buckets:
+                raise BackendFailure(f"jax backend {self._name!r} has no batch bucket {bucket}")
+            with self._lock:
+                known = (signature, bucket) in self._executables
+            if not known:
+                try:
+                    self._executable(signature, bucket)
+                except Exception as exc:  # reported like a failed call
+                    raise self._failure("compile", exc) from exc
+                compiled += 1
+        return compiled
+
+    def export(self, platforms: Sequence[str] | None = None) -> list[tuple[Any, Any]]:
+        """Every compiled computation as a pair: the ``jax.export.Exported`` of
+        ``apply_fn(params, *inputs)`` at its batch bucket, for ``platforms`` (default: the
+        current one), and the executable compiled here. Export after ``warm`` to cover the
+        shapes a program will call."""
+        from jax import export
+
+        with self._lock:
+            keys = sorted(self._executables, key=lambda key: (repr(key[0].leaves), key[1]))
+            compiled = [self._executables[key].compiled for key in keys]
+        params = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), self._params)
+        exporter = export.export(self._jitted, platforms=platforms)
+        exported = [exporter(params, *self._input_specs(sig, bucket)) for sig, bucket in keys]
+        return list(zip(exported, compiled, strict=True))
 
     def __call__(self, batch: Sequence[Args]) -> list[BackendResult]:
         """Serve ``batch``: group by input signature, pad to buckets, run, postprocess."""
@@ -262,10 +323,21 @@ class JaxBackend(NamedBackend):
             return executable
 
     def _compile(self, signature: _Signature, bucket: int) -> _Executable:
-        specs = [jax.ShapeDtypeStruct((bucket, *shape), dtype) for shape, dtype in signature.leaves]
-        inputs = signature.treedef.unflatten(specs)
-        compiled = self._jitted.lower(self._params, *inputs).compile()
+        inputs = self._input_specs(signature, bucket)
+        compiled = self._precompiled(inputs)
+        if compiled is None:
+            compiled = self._jitted.lower(self._params, *inputs).compile()
         return _Executable(compiled, _flops(compiled, self._name))
+
+    def _precompiled(self, inputs: Any) -> Any | None:
+        """An executable for ``inputs`` (batched ``ShapeDtypeStruct`` s) compiled beforehand,
+        if the backend has one (a subclass's hook); ``None`` compiles it now."""
+        return None
+
+    @staticmethod
+    def _input_specs(signature: _Signature, bucket: int) -> Any:
+        specs = [jax.ShapeDtypeStruct((bucket, *shape), dtype) for shape, dtype in signature.leaves]
+        return signature.treedef.unflatten(specs)
 
     def _failure(self, stage: str, exc: Exception) -> BackendFailure:
         error = BackendFailure(
