@@ -131,8 +131,20 @@ class DeferralConfig:
                 values.update(_config_item(item.strip()))
         return cls(**values)
 
+    def to_items(self) -> str:
+        """Every hyperparameter as the ``KEY=VALUE`` items ``from_items`` reads."""
+        items = []
+        for f in fields(self):
+            if f.name == "exclude":
+                continue
+            value = getattr(self, f.name)
+            text = "/".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
+            items.append(f"{_KEYS.get(f.name, f.name)}={text}")
+        return ",".join(items)
+
 
 _ALIASES = {"k": "update_every", "lr": "learning_rate", "warm": "warm_start"}
+_KEYS = {v: k for k, v in _ALIASES.items()}
 _ALIASES.update({"buffer": "buffer_size", "weights": "error_weights"})
 
 
@@ -183,6 +195,7 @@ class _Learning:
     observed: int = 0
     rechecks: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    fitted_rows: int = 0
 
 
 WRONG, RECHECKED, SECOND_RIGHT = 0, 1, 2
@@ -241,11 +254,19 @@ class DeferralPolicy(BasePolicy):
         self._reference = 1.0
         self._learning: _Learning | None = None
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._deferred = False
+        self._updating = threading.Lock()  # one background refit at a time
 
     @property
     def name(self) -> str:
         """``defer(lam=L)``."""
         return f"{self.kind}(lam={self.config.lam:g})"
+
+    @property
+    def spec(self) -> str:
+        """A spec that makes this policy again with every hyperparameter
+        (``defer:lam=0.05,weights=2/1,...``), as an artifact records it."""
+        return f"{self.kind}:{self.config.to_items()}"
 
     # ------------------------------------------------------------ binding
 
@@ -303,7 +324,7 @@ class DeferralPolicy(BasePolicy):
     def _begin(self, count: int) -> _Snapshot:
         with self._lock:
             learning = self._learned()
-            if learning.started >= learning.next_update:
+            if not self._deferred and learning.started >= learning.next_update:
                 self._update(learning)
                 k = self.config.update_every
                 learning.next_update = (learning.started // k + 1) * k
@@ -372,31 +393,76 @@ class DeferralPolicy(BasePolicy):
 
     def _update(self, learning: _Learning) -> None:
         """Refit the three heads on the buffer (called under the lock)."""
-        n = min(learning.rows, self.config.buffer_size)
-        if n == 0:
-            return
+        refit = self._refit(learning.heads, learning.standardizer, learning.features,
+                            learning.outcomes, learning.rows)  # fmt: skip
+        if refit is not None:
+            learning.heads, learning.standardizer = refit
+            learning.updates += 1
+            learning.fitted_rows = learning.rows
+
+    def _refit(
+        self,
+        heads: Mapping[str, Head],
+        standardizer: Standardizer | None,
+        features: np.ndarray,
+        outcomes: np.ndarray,
+        added: int,
+    ) -> tuple[dict[str, Head], Standardizer] | None:
+        """The heads (and the standardisation, fixed at the first refit) fitted on the first
+        ``added`` buffer rows (all of it once the ring is full); ``None`` without rows."""
         c = self.config
+        n = min(added, c.buffer_size)
+        if n == 0:
+            return None
         rows = min(max(256, 1 << (n - 1).bit_length()), c.buffer_size)  # few compiled shapes
         held = (np.arange(rows) < n).astype(np.float32)
-        x = learning.features[:rows]
-        if learning.standardizer is None:
-            learning.standardizer = Standardizer.of(x[:n], held[:n])
-        z = learning.standardizer(x)
-        wrong, rechecked, second_right = learning.outcomes[:rows].T
+        x = features[:rows]
+        standardizer = standardizer or Standardizer.of(x[:n], held[:n])
+        wrong, rechecked, second_right = outcomes[:rows].T
         data = {
             "wrong": (wrong, held),
             "fix": (second_right, held * rechecked * wrong),
             "break": (1.0 - second_right, held * rechecked * (1.0 - wrong)),
         }
-        learning.heads = fit_heads(
-            learning.heads,
-            z,
-            data,
-            steps=c.steps,
-            learning_rate=c.learning_rate,
-            prior=c.prior,
-        )
-        learning.updates += 1
+        fitted = fit_heads(heads, standardizer(x), data, steps=c.steps,
+                           learning_rate=c.learning_rate, prior=c.prior)  # fmt: skip
+        return fitted, standardizer
+
+    # ------------------------------------------------------------ background learning
+
+    def defer_updates(self) -> None:
+        """Refit only in ``update`` from now on, never when a window begins (a serving worker
+        calls ``update`` off the request path; decisions use the last published heads)."""
+        with self._lock:
+            self._deferred = True
+
+    def update_due(self) -> bool:
+        """Whether ``update_every`` labelled inputs arrived since the last refit."""
+        with self._lock:
+            learning = self._learning
+            return (
+                learning is not None
+                and learning.rows - learning.fitted_rows >= self.config.update_every
+            )
+
+    def update(self) -> bool:
+        """Refit on everything observed so far, outside the lock, and publish the new heads;
+        ``False`` when nothing new was observed. Decisions and ``observe`` go on meanwhile."""
+        with self._updating:
+            with self._lock:
+                learning = self._learning
+                if learning is None or learning.rows == learning.fitted_rows:
+                    return False
+                job = (dict(learning.heads), learning.standardizer, learning.features.copy(),
+                       learning.outcomes.copy(), learning.rows)  # fmt: skip
+            refit = self._refit(*job)
+            with self._lock:
+                if self._learning is not learning or refit is None:
+                    return False  # restored meanwhile: drop the result
+                learning.heads, learning.standardizer = refit
+                learning.updates += 1
+                learning.fitted_rows = job[-1]
+            return True
 
     # ------------------------------------------------------------ state
 
@@ -412,6 +478,7 @@ class DeferralPolicy(BasePolicy):
                 learning.observed,
                 learning.rechecks,
                 *(learning.skipped[r] for r in _SKIP_REASONS),
+                learning.fitted_rows,
             ]
             standard = learning.standardizer
             n = len(FEATURES)
@@ -451,7 +518,8 @@ class DeferralPolicy(BasePolicy):
             updates=counters[3],
             observed=counters[4],
             rechecks=counters[5],
-            skipped=+Counter(dict(zip(_SKIP_REASONS, counters[6:], strict=True))),
+            skipped=+Counter(dict(zip(_SKIP_REASONS, counters[6:9], strict=True))),
+            fitted_rows=counters[9],
         )
 
     def checkpoint_meta(self) -> dict[str, Any]:

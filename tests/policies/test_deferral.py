@@ -234,3 +234,22 @@ def test_a_doubtful_plan_upgrades_only_doubtful_and_unreached_sites() -> None:
             assert call.site not in first or first[call.site] < 0.9
     with pytest.raises(PolicyError, match="plan must be one of"):
         DeferralConfig(plan="some")
+
+
+def test_the_spec_makes_the_same_policy_again() -> None:
+    policy = policy_from_spec("defer:k=8,weights=3/1,plan=doubtful,warm=none", lam=0.2, seed=4)
+    again = policy_from_spec(policy.spec)
+    assert again.config == policy.config
+    assert policy.spec.startswith("defer:lam=0.2,")
+
+
+def test_background_updates_refit_off_the_request_path_and_publish() -> None:
+    config = DeferralConfig(lam=0.05, warm_start="none", update_every=16)
+    policy = DeferralPolicy(config)
+    policy.defer_updates()
+    stream(policy, 64)  # windows begin, but nothing is refitted while they do
+    assert policy.report()["policy_updates"] == 0 and policy.update_due()
+    before = policy._learned().heads["wrong"]
+    assert policy.update() and policy.report()["policy_updates"] == 1
+    assert policy._learned().heads["wrong"] is not before
+    assert not policy.update_due() and not policy.update()  # nothing new since
