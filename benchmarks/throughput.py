@@ -1,13 +1,14 @@
 """Runtime throughput beside the compute bound, with a profile of where the time goes (a command,
 not a test)::
 
-    .venv/bin/python benchmarks/throughput.py [--inputs 128] [--repeats 3] [--windows 1,8,64]
-        [--policies static:smallest,static:largest,neural-ts,defer] [--json OUT.json]
+    .venv/bin/python benchmarks/throughput.py [--quick] [--inputs 96] [--repeats 3]
+        [--windows 1,8,64] [--policies static:smallest,static:largest,neural-ts]
+        [--programs red_seven,red-7-left-of-circle,count-digits] [--json OUT.json]
 
-Programs: ``examples/red_seven.py`` as ``fmpc run`` runs it (no passes) and two benchmark queries
-as ``fmpc bench`` compiles them (the default pipeline), each on a labelled stream of the digits
-world (rendered before timing), with the model zoo's backends. For each program, policy and
-window:
+Programs: ``examples/red_seven.py`` and two benchmark queries, each compiled with the default
+pipeline (as ``fmpc run`` and ``fmpc bench`` compile them), each on a labelled stream of the
+digits world (rendered before timing), with the model zoo's backends. For each program, policy
+and window:
 
 - **inputs/s**: ``run_stream`` over the stream (the learned policies observe every label), the
   median of ``--repeats`` runs after a warm-up run that compiles every batch bucket and the
@@ -16,15 +17,18 @@ window:
 - **profile**: the share of the time in the backends' model compute (the compiled functions and
   their transfers), their pre- and post-processing (preparing inputs, stacking, reading outputs
   back), the policy (``start``, ``decide``, ``recheck`` as the executor times them, plus
-  ``observe``) and the rest: the interpreter and the executor; the rest per site execution;
+  ``observe``) and the rest: the interpreter and the executor; the rest per site execution (the
+  executor's overhead per site execution);
 - **compute bound**: the backend calls of the warm-up run, recorded batch by batch, replayed
   straight to the backends (no interpreter, no policy) after each timed run: ``bound`` counts
   the backends' whole calls, ``model`` their compiled functions alone (both in inputs/s);
 - **memory**: the Python and numpy memory (tracemalloc's peak) of one window at the largest
-  window, per in-flight input.
+  window, per in-flight input (JAX's own device buffers are not traced).
 
-Prints a table and, last, one JSON line (also written to ``--json``). Figures on a shared
-machine are noisy: compare medians from the same run.
+Then the targets of the throughput issue, each met or missed. Prints a table and, last, one JSON
+line (also written to ``--json``). ``--quick`` is a short run (``red_seven`` only, 32 inputs,
+one repeat) to try the command. Figures on a shared machine are noisy: compare medians from the
+same run.
 """
 
 from __future__ import annotations
@@ -58,9 +62,12 @@ from fmpc.worlds.benchmarks import Stream, builtin_queries
 from fmpc.zoo.plugin import zoo_table
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "red_seven.py"
-QUERIES = ("red-7-left-of-circle", "count-digits")
-POLICIES = ("static:smallest", "static:largest", "neural-ts", "defer")
+PROGRAMS = ("red_seven", "red-7-left-of-circle", "count-digits")
+"""``red_seven`` (the example) and two benchmark queries."""
+POLICIES = ("static:smallest", "static:largest", "neural-ts")
+"""The default policies; ``defer`` is another choice (``--policies``)."""
 WINDOWS = (1, 8, 64)
+INPUTS = 128
 
 
 @dataclass(frozen=True)
@@ -105,21 +112,27 @@ class Measured:
 # ---------------------------------------------------------------- workloads
 
 
-def workloads(size: int) -> list[Workload]:
-    """``red_seven`` and the benchmark queries, each with ``size`` labelled scenes."""
+def workloads(size: int, programs: Sequence[str] = PROGRAMS) -> list[Workload]:
+    """Each of ``programs`` (``red_seven`` and benchmark query ids) with ``size`` labelled
+    scenes, compiled with the default pipeline."""
     queries = {q.id: q for task in ("binary", "open") for q in builtin_queries(task)}
-    red_seven = compile_file(str(EXAMPLE))
-    scenes = tuple(world_inputs(red_seven, size, world="digits", seed=0))  # rendered here
-    out = [Workload("red_seven", red_seven, scenes)]
-    for qid in QUERIES:
-        module = PassManager(DEFAULT_PIPELINE).run(queries[qid].module)
-        stream = Stream(queries[qid], 0, size)
-        images = [stream.image(i) for i in range(len(stream))]
-        items = tuple(
-            InputItem(image.id, image, label, labelled=True)
-            for image, label in zip(images, stream.labels, strict=True)
-        )
-        out.append(Workload(qid, module, items))
+    unknown = [name for name in programs if name != "red_seven" and name not in queries]
+    if unknown:
+        raise SystemExit(f"throughput: unknown program(s) {', '.join(unknown)}")
+    out = []
+    for name in programs:
+        if name == "red_seven":
+            module = PassManager(DEFAULT_PIPELINE).run(compile_file(str(EXAMPLE)))
+            items = tuple(world_inputs(module, size, world="digits", seed=0))  # rendered here
+        else:
+            module = PassManager(DEFAULT_PIPELINE).run(queries[name].module)
+            stream = Stream(queries[name], 0, size)
+            images = [stream.image(i) for i in range(len(stream))]
+            items = tuple(
+                InputItem(image.id, image, label, labelled=True)
+                for image, label in zip(images, stream.labels, strict=True)
+            )
+        out.append(Workload(name, module, items))
     return out
 
 
@@ -244,7 +257,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     windows = [int(w) for w in args.windows.split(",")]
     policies = args.policies.split(",")
     rows = []
-    for work in workloads(args.inputs):
+    for work in workloads(args.inputs, args.programs.split(",")):
         for spec in policies:
             memory = memory_per_input(work, table, costs, spec, windows[-1])
             for window in windows:
@@ -252,9 +265,59 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 rows.append(_row(work.name, spec, window, m, memory))
     return {
         "rows": rows,
+        "targets": targets(rows),
         "inputs": args.inputs,
         "repeats": args.repeats,
         "machine": _machine(),
+    }
+
+
+Target = dict[str, Any]
+"""One target of the issue: ``name``, ``measured``, ``wanted`` and ``met`` (``None`` when the
+run did not measure it)."""
+
+
+def targets(rows: list[dict[str, Any]]) -> list[Target]:
+    """The throughput targets, checked on ``rows``."""
+    rate = {(r["program"], r["policy"], r["window"]): r["inputs_per_s"] for r in rows}
+    of_bound = {(r["program"], r["policy"], r["window"]): r["of_bound"] for r in rows}
+
+    def ratio(top: tuple[str, str, int], bottom: tuple[str, str, int]) -> float | None:
+        if top not in rate or bottom not in rate:
+            return None
+        return float(rate[top] / rate[bottom])
+
+    small = ("red_seven", "static:smallest")
+    out = [
+        _target(
+            "red_seven static:smallest w64, of its compute bound",
+            of_bound.get((*small, 64)),
+            0.5,
+        ),
+        _target("red_seven static:smallest w64 / w1", ratio((*small, 64), (*small, 1)), 3.0),
+    ]
+    for program in dict.fromkeys(r["program"] for r in rows):
+        out.append(
+            _target(
+                f"{program} neural-ts w64 / static:smallest w64",
+                ratio((program, "neural-ts", 64), (program, "static:smallest", 64)),
+                0.7,
+            )
+        )
+    worst = max((r["rest_ms_per_site"] for r in rows), default=None)
+    name = "executor overhead per site execution, worst row (ms)"
+    out.append(_target(name, worst, 0.2, at_most=True))
+    return out
+
+
+def _target(name: str, measured: float | None, wanted: float, at_most: bool = False) -> Target:
+    met = None if measured is None else (measured <= wanted if at_most else measured >= wanted)
+    value = None if measured is None else round(float(measured), 3)
+    return {
+        "name": name,
+        "measured": value,
+        "wanted": f"{'<=' if at_most else '>='} {wanted}",
+        "met": met,
     }
 
 
@@ -313,18 +376,29 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
             f"{r['memory_kib_per_input']:.0f}",
         )
     console.print(table)
+    for target in summary["targets"]:
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[target["met"]]
+        console.print(
+            f"target {target['name']}: {target['measured']} ({target['wanted']}): {verdict}"
+        )
     console.print(f"machine: {summary['machine']}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the arguments, measure, print the table and the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--inputs", type=int, default=128, help="scenes per stream (default 128)")
+    parser.add_argument("--quick", action="store_true", help="red_seven, 32 inputs, 1 repeat")
+    parser.add_argument("--inputs", type=int, default=INPUTS, help=f"scenes per stream ({INPUTS})")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median counts")
     parser.add_argument("--windows", default=",".join(map(str, WINDOWS)), help="e.g. 1,8,64")
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated specs")
+    parser.add_argument("--programs", default=",".join(PROGRAMS), help="red_seven, query ids")
     parser.add_argument("--json", metavar="OUT", help="also write the JSON summary here")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.inputs, args.repeats, args.programs = 32, 1, "red_seven"
+    if args.inputs < 1 or args.repeats < 1:
+        parser.error("--inputs and --repeats must be >= 1")
     import fmpc.policies.deferral  # noqa: F401 - registers defer
     import fmpc.policies.neural_ts  # noqa: F401 - registers neural-ts
 
