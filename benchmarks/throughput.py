@@ -152,8 +152,9 @@ def timings(table: BackendTable) -> StageTimes:
 
 def stream_once(
     work: Workload, table: BackendTable, costs: Any, spec: str, window: int
-) -> tuple[float, float, int]:
-    """One timed ``run_stream``: seconds, seconds in the policy, site executions."""
+) -> tuple[float, float, int, int]:
+    """One timed ``run_stream``: seconds, seconds in the policy, site executions, inputs that
+    ended in an error."""
     policy = policy_from_spec(spec, seed=0, lam=0.03 if spec == "defer" else 0.05)
     observing = [0.0]
     observe = policy.observe
@@ -171,7 +172,8 @@ def stream_once(
     results = [s.result for s in steps if s.result is not None]
     deciding = sum(r.trace.decision_time_s for r in results)
     calls = sum(len(r.trace.calls) for r in results)
-    return seconds, deciding + observing[0], calls
+    errors = sum(r.error is not None for r in results)
+    return seconds, deciding + observing[0], calls, errors
 
 
 Calls = list[tuple[Any, list[Args]]]
@@ -188,13 +190,17 @@ def measure(
     runs, bounds, models = [], [], []
     for _ in range(repeats):
         before = timings(table)
-        seconds, policy_s, executions = stream_once(work, table, costs, spec, window)
-        runs.append((seconds, policy_s, executions, timings(table) - before))
+        seconds, policy_s, executions, errors = stream_once(work, table, costs, spec, window)
+        runs.append((seconds, policy_s, executions, timings(table) - before, errors))
         replay_s, model_s = replay(table, calls)
         bounds.append(len(work.items) / replay_s)
         models.append(len(work.items) / model_s if model_s > 0 else float("inf"))
-    seconds, policy_s, executions, stages = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
-    extra = {"bound": statistics.median(bounds), "model": statistics.median(models)}
+    seconds, policy_s, executions, stages, errors = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    extra = {
+        "bound": statistics.median(bounds),
+        "model": statistics.median(models),
+        "errors": errors,
+    }
     return Measured(len(work.items) / seconds, seconds, stages, policy_s, executions, extra)
 
 
@@ -251,18 +257,28 @@ def memory_per_input(
 # ---------------------------------------------------------------- reporting
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Measure everything asked for; the JSON summary."""
+def run(args: argparse.Namespace, progress: Console) -> dict[str, Any]:
+    """Measure everything asked for, one line on ``progress`` per row; the JSON summary."""
     table, costs = zoo_table()
     windows = [int(w) for w in args.windows.split(",")]
     policies = args.policies.split(",")
     rows = []
+    start = time.perf_counter()
     for work in workloads(args.inputs, args.programs.split(",")):
         for spec in policies:
-            memory = memory_per_input(work, table, costs, spec, windows[-1])
+            memory = memory_per_input(work, table, costs, spec, max(windows))
             for window in windows:
                 m = measure(work, table, costs, spec, window, args.repeats)
                 rows.append(_row(work.name, spec, window, m, memory))
+                progress.print(
+                    f"[{time.perf_counter() - start:6.1f} s] {work.name} {spec} w{window}: "
+                    f"{m.inputs_per_s:.0f} inputs/s (bound {m.extra['bound']:.0f})"
+                    + (
+                        f", {m.extra['errors']:.0f} inputs ended in an error"
+                        if m.extra["errors"]
+                        else ""
+                    )
+                )
     return {
         "rows": rows,
         "targets": targets(rows),
@@ -335,6 +351,7 @@ def _row(program: str, spec: str, window: int, m: Measured, memory: float) -> di
         "rest_ms_per_site": round(m.rest_ms_per_site(), 4),
         "policy_ms_per_input": round(1000 * m.policy_s / (m.inputs_per_s * m.seconds), 4),
         "site_executions": m.site_executions,
+        "errors": int(m.extra["errors"]),
         "memory_kib_per_input": round(memory, 1),
     }
 
@@ -399,11 +416,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.inputs, args.repeats, args.programs = 32, 1, "red_seven"
     if args.inputs < 1 or args.repeats < 1:
         parser.error("--inputs and --repeats must be >= 1")
+    if not all(w.strip().isdigit() and int(w) >= 1 for w in args.windows.split(",")):
+        parser.error(f"--windows must be positive sizes separated by commas, got {args.windows!r}")
     import fmpc.policies.deferral  # noqa: F401 - registers defer
     import fmpc.policies.neural_ts  # noqa: F401 - registers neural-ts
 
+    for spec in args.policies.split(","):
+        try:
+            policy_from_spec(spec, seed=0)
+        except Exception as exc:  # a user's spec: say which and why
+            parser.error(f"--policies: {spec!r}: {exc}")
     start = time.perf_counter()
-    summary = run(args)
+    summary = run(args, Console(stderr=True))
     summary["wall_s"] = round(time.perf_counter() - start, 1)
     print_table(summary, Console(width=160))
     line = json.dumps(summary)
