@@ -7,6 +7,13 @@ the files in ``tests/runtime/data/``, recorded by the thread-per-input window ru
 coroutine scheduler replaced (``python -m tests.runtime.window_snapshot fake|zoo OUT.json``, run
 in a checkout of that commit). Only public APIs that both executors share are used here.
 
+The zoo snapshot holds for the weights it was recorded with (its ``weights`` digest). When the
+zoo changes, record it again with the same runner on the new zoo: a copy of the current tree with
+``fmpc/runtime/executor.py`` and ``fmpc/semantics/interpreter.py`` as they were at 99014be (the
+last commit with the thread-per-input runner; nothing else they depend on changed since), with
+that copy first on ``PYTHONPATH``. Done with the weights of 99014be, that reproduces
+``window_zoo.json`` exactly.
+
 The fake backends charge each item ``base * (1 + 1 / bucket)`` for the padded batch bucket it
 was served in, as ``JaxBackend`` charges ``flops / bucket``: a change in how a window's calls
 are grouped into batches changes the costs, and the snapshot catches it. Their confidences
