@@ -71,7 +71,7 @@ def test_targets_say_met_missed_and_not_measured(bench: ModuleType) -> None:
     rows = [
         _row("red_seven", "static:smallest", 1, 10.0, 20.0),
         _row("red_seven", "static:smallest", 64, 40.0, 60.0),
-        _row("red_seven", "neural-ts", 64, 20.0, 60.0),
+        _row("red_seven", "neural-ts", 64, 20.0, 40.0),
         _row("other", "static:smallest", 64, 10.0, 60.0),
     ]
     verdicts = {t["name"]: t["met"] for t in bench.targets(rows)}
@@ -79,6 +79,8 @@ def test_targets_say_met_missed_and_not_measured(bench: ModuleType) -> None:
         "red_seven static:smallest w64, of its compute bound": True,
         "red_seven static:smallest w64 / w1": True,
         "red_seven neural-ts w64 / static:smallest w64": False,
+        "red_seven neural-ts w64 / static:smallest w64, each of its bound": True,
         "other neural-ts w64 / static:smallest w64": None,
+        "other neural-ts w64 / static:smallest w64, each of its bound": None,
         "executor overhead per site execution, worst row (ms)": False,
     }
