@@ -140,6 +140,16 @@ def _regions(func: Op) -> list[Region]:
     return [region for op in func.walk() for region in op.regions]
 
 
+def bind_results(env: dict[Value, Any], results: tuple[Value, ...], value: Any) -> None:
+    """Bind an op's ``value`` to its ``results`` in ``env``: the value itself for one result,
+    one item each for several, nothing for none."""
+    if len(results) == 1:
+        env[results[0]] = value
+    elif results:
+        for result, item in zip(results, value, strict=True):
+            env[result] = item
+
+
 class RunState:
     """The state of one run: the input, the value of every SSA value computed so far, and how
     many times each routable call site ran. Subclasses of ``Interpreter`` may extend it (see
@@ -263,11 +273,7 @@ class Interpreter:
                 raise
             except Exception as exc:
                 raise self.error(op, f"{type(exc).__name__}: {exc}") from exc
-            if len(results) == 1:
-                env[results[0]] = yielded
-            elif results:
-                for result, value in zip(results, yielded, strict=True):
-                    env[result] = value
+            bind_results(env, results, yielded)
         return list(yielded)
 
     def steps(self, region: Region) -> tuple[Step, ...]:
@@ -290,7 +296,7 @@ class Interpreter:
             raise
         except Exception as exc:
             raise self.error(op, f"{type(exc).__name__}: {exc}") from exc
-        self._bind(op, out, run)
+        bind_results(run.env, tuple(op.results), out)
         return out
 
     def error(self, op: Op, reason: str) -> ProgramError:
@@ -340,14 +346,6 @@ class Interpreter:
                 f"no implementation of library helper(s) {', '.join(missing)}; "
                 "pass helpers={**HELPERS, name: function, ...}"
             )
-
-    def _bind(self, op: Op, out: Any, run: RunState) -> None:
-        results = op.results
-        if len(results) == 1:
-            run.env[results[0]] = out
-        elif results:
-            for result, value in zip(results, out, strict=True):
-                run.env[result] = value
 
     @staticmethod
     def pack(op: Op, values: Sequence[Any]) -> Any:

@@ -48,6 +48,7 @@ from fmpc.semantics.interpreter import (
     _Exit,
     _regions,
     _Return,
+    bind_results,
 )
 
 Steps = Generator[Any, Any, Any]
@@ -110,11 +111,7 @@ class SuspendableInterpreter(Interpreter):
                 raise
             except Exception as exc:
                 raise self.error(op, f"{type(exc).__name__}: {exc}") from exc
-            if len(results) == 1:
-                env[results[0]] = yielded
-            elif results:
-                for result, value in zip(results, yielded, strict=True):
-                    env[result] = value
+            bind_results(env, results, yielded)
         return list(yielded)
 
     def yield_one_steps(self, region: Region, args: Sequence[Any], run: RunState) -> Steps:
