@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from fmpc.yaml_limits import YamlLimitError, check_yaml
+
 Loc = tuple[str | int, ...]
 """A key path as pydantic reports it: ``("functions", "find", 1, "endpoint")``."""
 
@@ -49,8 +51,14 @@ class YamlSyntaxError(ValueError):
 def read_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The composed node tree (for positions) and the loaded data of one YAML document.
 
-    Raises ``YamlSyntaxError`` on malformed YAML (never executes tags: the safe loader).
+    Raises ``YamlSyntaxError`` on malformed YAML (never executes tags: the safe loader), and
+    on YAML nested too deeply or expanding to too many nodes through aliases, checked before
+    anything is composed (``fmpc.yaml_limits``).
     """
+    try:
+        check_yaml(text)
+    except YamlLimitError as exc:
+        raise YamlSyntaxError(YamlIssue("", exc.reason, exc.line, exc.column)) from None
     try:
         loader = yaml.SafeLoader(text)  # reads the whole text: may reject a character
     except yaml.reader.ReaderError as exc:

@@ -69,6 +69,16 @@ def print_warning(warning: Diagnostic) -> None:
     print(warning.format(), file=sys.stderr)
 
 
+def _program_text(path: str | None) -> str:
+    """The text of a program file, with a ``CompileError`` located at the first byte that is
+    not UTF-8 (standard input, a missing file or a directory: ``read_text``'s messages)."""
+    if is_stdin(path) or not Path(str(path)).is_file():
+        return read_text(path)
+    from fmpc.frontend.compiler import read_source
+
+    return read_source(str(path), display_name(path))
+
+
 @dataclass(frozen=True)
 class ProgramReader:
     """How a command reads its program: the library, the world's vocabulary check (if any)
@@ -94,7 +104,7 @@ class ProgramReader:
 
         try:
             module, warnings = compile_source_with_warnings(
-                read_text(path), display_name(path), self.library, self.literal_check
+                _program_text(path), display_name(path), self.library, self.literal_check
             )
         except CompileError as exc:
             raise self._with_library_note(exc) from None

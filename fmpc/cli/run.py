@@ -94,6 +94,7 @@ def add_run_command(subparsers: Any) -> None:
         "--output", metavar="ANSWERS.jsonl", help="write one JSON line per input: id, answer, ..."
     )
     parser.add_argument("--window", type=int, help="inputs per window (default: the policy's)")
+    add_limit_arguments(parser)
     parser.add_argument("--lam", type=float, help="cost weight of learned policies (default 0.05)")
     parser.add_argument(
         "--budget", type=float, metavar="C", help="target mean cost per input (--policy budget)"
@@ -122,7 +123,7 @@ def run_command(
         _print_error(err, exc)
         return 1
     try:
-        resumed = _resume(executor.policy, args)
+        resumed = _resume(executor.policy, args, err)
         summary = _stream(executor, source, args, err, resumed)
     except user_errors() as exc:  # a checkpoint that cannot be used
         _print_error(err, exc)
@@ -133,9 +134,10 @@ def run_command(
     return 0
 
 
-def _resume(policy: Policy, args: argparse.Namespace) -> int:
+def _resume(policy: Policy, args: argparse.Namespace, err: Console) -> int:
     """Check ``--checkpoint``/``--resume``; restore the policy and return the inputs it has
-    seen (0 without ``--resume``)."""
+    seen (0 without ``--resume``). A damaged checkpoint step is named in a warning and the
+    newest readable one is used."""
     import jax
 
     from fmpc.policies.checkpoint import restore_policy
@@ -145,7 +147,13 @@ def _resume(policy: Policy, args: argparse.Namespace) -> int:
         return 0
     if not jax.tree.leaves(policy.state()):
         raise RunSetupError(f"--checkpoint: policy {policy.name} has no learning state to save")
-    return restore_policy(policy, directory) if args.resume else 0
+    if not args.resume:
+        return 0
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, style="yellow")
+
+    return restore_policy(policy, directory, on_damaged=warn)
 
 
 def _print_error(err: Console, exc: BaseException) -> None:
@@ -177,11 +185,64 @@ def _set_up(args: argparse.Namespace, err: Console) -> tuple[Executor, InputSour
         prepare = getattr(policy, "prepare", None)  # cascade calibrates, the oracle reads labels
         if prepare is not None:
             module = prepare(module, table, source, costs=costs, cache=cache)
-        executor = Executor(module, table, policy, cache=cache, costs=costs)
+        executor = Executor(
+            module, table, policy, cache=cache, costs=costs, limits=run_limits(args)
+        )
     except BaseException:
         table.close()
         raise
     return executor, source
+
+
+LIMIT_DEFAULTS = {"max_calls": 1000, "time_limit": 120.0, "max_pixels": 25_000_000}
+"""The defaults the help shows; the runtime's own (``fmpc.runtime.limits``,
+``fmpc.runtime.image_files``) apply, and a test keeps the two equal (building the parser must
+not import the runtime)."""
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-calls``, ``--time-limit`` and ``--max-pixels``: what one input may use."""
+    shown = LIMIT_DEFAULTS
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        metavar="N",
+        help=f"routable calls one input may make, 0 for no limit (default {shown['max_calls']})",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help=f"seconds one input may run, 0 for no limit (default {shown['time_limit']:g})",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        metavar="N",
+        help="largest input image in pixels, checked before decoding "
+        f"(default {shown['max_pixels']})",
+    )
+
+
+def run_limits(args: argparse.Namespace) -> Any:
+    """The ``RunLimits`` of ``--max-calls`` and ``--time-limit`` (0 switches one off; absent,
+    the runtime's defaults)."""
+    from fmpc.runtime.limits import DEFAULT_MAX_CALLS, DEFAULT_TIME_LIMIT_S, LimitError, RunLimits
+
+    calls = DEFAULT_MAX_CALLS if args.max_calls is None else args.max_calls
+    seconds = DEFAULT_TIME_LIMIT_S if args.time_limit is None else args.time_limit
+    try:
+        return RunLimits(calls if calls != 0 else None, seconds if seconds != 0 else None)
+    except LimitError as exc:
+        flag = "--max-calls" if "max_calls" in str(exc) else "--time-limit"
+        raise RunSetupError(f"{flag}: {exc}") from None
+
+
+def max_pixels(args: argparse.Namespace) -> int:
+    """``--max-pixels``, or the runtime's default."""
+    from fmpc.runtime.image_files import MAX_IMAGE_PIXELS
+
+    return MAX_IMAGE_PIXELS if args.max_pixels is None else int(args.max_pixels)
 
 
 def _inputs(module: Module, args: argparse.Namespace) -> InputSource:
@@ -189,7 +250,7 @@ def _inputs(module: Module, args: argparse.Namespace) -> InputSource:
 
     if args.world is not None:
         return world_inputs(module, args.n, world=args.world, seed=args.seed)
-    return open_inputs(args.inputs)
+    return open_inputs(args.inputs, module=module, max_pixels=max_pixels(args))
 
 
 def is_artifact(path: str) -> bool:
@@ -229,7 +290,12 @@ def _set_up_artifact(args: argparse.Namespace) -> tuple[Executor, InputSource]:
             policy = policy_from_spec(args.policy, **policy_options(args))
         source = _inputs(parts.module, args)
         executor = Executor(
-            parts.module, parts.table, policy, cache=ExecutionCache(), costs=parts.costs
+            parts.module,
+            parts.table,
+            policy,
+            cache=ExecutionCache(),
+            costs=parts.costs,
+            limits=run_limits(args),
         )
     except BaseException:
         parts.table.close()
@@ -254,6 +320,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise RunSetupError("--n goes with --world; --inputs streams every input it names")
     if args.window is not None and args.window < 1:
         raise RunSetupError(f"--window must be >= 1, got {args.window}")
+    if args.max_pixels is not None and args.max_pixels < 1:
+        raise RunSetupError(f"--max-pixels must be >= 1, got {args.max_pixels}")
     if getattr(args, "resume", False) and getattr(args, "checkpoint", None) is None:
         raise RunSetupError("--resume needs --checkpoint DIR, the checkpoint to continue from")
 
@@ -331,6 +399,7 @@ class RunSummary:
         self.errors: list[tuple[str, str]] = []
         self.chosen: dict[int, Counter[str]] = {}
         self.calls: Counter[int] = Counter()
+        self.backend_calls: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
         self.fallbacks: Counter[str] = Counter()
         self.wall_s = 0.0
@@ -352,12 +421,29 @@ class RunSummary:
             self.calls[call.site] += 1
             if call.via == "policy":
                 self.chosen.setdefault(call.site, Counter())[call.backend] += 1
+            self.backend_calls[f"{call.fn}/{call.backend}"] += 1
             if call.error is not None:
                 self.failures[f"{call.fn}/{call.backend}"] += 1
             if call.via == "fallback":
                 self.fallbacks[f"{call.fn}/{call.fell_back_from}->{call.backend}"] += 1
         if step.feedback is not None:
             self._score(result.answer, step.feedback.label, step.feedback.correct)
+
+    def failing_backends(self) -> list[str]:
+        """One line per backend that failed on every call it got while a fallback quietly
+        served them (without a fallback, each failed input is reported already)."""
+        lines = []
+        for name, failed in sorted(self.failures.items()):
+            served = {k: n for k, n in self.fallbacks.items() if k.startswith(f"{name}->")}
+            if failed < self.backend_calls[name] or not served:
+                continue
+            fn, backend = name.split("/", 1)
+            instead = ", ".join(f"{k.split('->', 1)[1]} ({n})" for k, n in served.items())
+            lines.append(
+                f"backend {backend!r} ({fn}) failed on all {failed} of its calls; "
+                f"its fallback served {instead}"
+            )
+        return lines
 
     def _score(self, answer: Any, label: Any, correct: bool) -> None:
         self.labelled += 1
@@ -458,15 +544,17 @@ def _stream(
             status="",
         )
         items = itertools.islice(source, resumed, None)
-        for step in run_stream(executor, items, window=args.window):
+        for step in run_stream(executor, items, window=args.window, start=resumed):
             summary.add(step)
             if answers is not None:
                 answers.write(json.dumps(answer_line(step), default=_json_default) + "\n")
-            if directory is not None and (summary.seen - resumed) % window == 0:
+            if directory is not None and summary.seen % window == 0:
                 save_policy(executor.policy, directory, inputs_seen=summary.seen)
             _show_error(step, summary, progress)
             progress.update(task, advance=1, status=_status(summary))
     summary.wall_s = time.perf_counter() - start
+    for line in summary.failing_backends():
+        err.print(f"warning: {line}", markup=False, highlight=False, style="yellow")
     if directory is not None:
         save_policy(executor.policy, directory, inputs_seen=summary.seen)
     report = getattr(executor.policy, "report", None)

@@ -9,6 +9,7 @@ import ast
 import warnings
 from pathlib import Path
 
+from fmpc.frontend.bounds import check_bounds, source_too_long
 from fmpc.frontend.checks import check_program
 from fmpc.frontend.diagnostics import WARNING, CompileError, Diagnostic, Reporter, SourceText
 from fmpc.frontend.functions import FunctionMixin
@@ -39,14 +40,28 @@ def compile_source(
 
 def compile_file(path: str | Path, library: Library = DEFAULT_LIBRARY) -> Module:
     """Compile the program in the file ``path`` (see :func:`compile_source`)."""
-    path = Path(path)
+    return compile_source(read_source(path), str(path), library)
+
+
+def read_source(path: str | Path, filename: str | None = None) -> str:
+    """The text of the program file ``path``; ``CompileError`` when it cannot be read, located
+    at the first byte that is not UTF-8 when that is why (``filename`` names it in messages)."""
+    name = filename or str(path)
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CompileError(
-            [Diagnostic(str(path), 1, 1, f"cannot read the program: {exc}")]
-        ) from None
-    return compile_source(source, str(path), library)
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        reason = f"cannot read the program: {exc.strerror or exc}"
+        raise CompileError([Diagnostic(name, 1, 1, reason)]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = (
+            len(data[data.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace"))
+            + 1
+        )
+        reason = f"the program is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8"
+        raise CompileError([Diagnostic(name, line, col, reason)]) from None
 
 
 def compile_source_with_warnings(
@@ -81,8 +96,13 @@ def compile_source_with_warnings(
 
 def _lower(source: str, text: SourceText, library: Library) -> tuple[Module, Reporter]:
     checked = Reporter(text)
+    too_long = source_too_long(source)
+    if too_long is not None:
+        raise CompileError([text.diagnostic(1, 1, too_long)])
     tree = _parse(source, text, checked)
     program = check_program(tree, library, checked)
+    if not check_bounds(tree, program, checked):  # too large to lower in bounded time
+        return Module([]), checked
     hints: dict[HintKey, Type] = {}
     for _ in range(MAX_ATTEMPTS):
         report = Reporter(text)
@@ -109,13 +129,31 @@ def _parse(source: str, text: SourceText, report: Reporter) -> ast.Module:
             report.add(text.diagnostic(line, 1, str(warning.message), WARNING))
         return tree
     except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = exc.offset or 1
+        line, col = _nul_position(source) if exc.lineno is None else (exc.lineno, exc.offset or 1)
         if exc.text is not None and 1 <= line <= len(text.lines):
             col = max(1, min(col, len(text.line(line)) + 1))
         raise CompileError([text.diagnostic(line, col, f"syntax error: {exc.msg}")]) from None
-    except ValueError as exc:
-        raise CompileError([text.diagnostic(1, 1, f"syntax error: {exc}")]) from None
+    except ValueError as exc:  # a NUL character, an integer literal too long to read
+        line, col = _nul_position(source)
+        raise CompileError([text.diagnostic(line, col, f"syntax error: {exc}")]) from None
+    except (MemoryError, RecursionError):  # Python's own parser gave up on the nesting
+        line = _most_nested_line(text)
+        message = "the program is nested too deeply for Python's parser"
+        raise CompileError([text.diagnostic(line, 1, message)]) from None
+
+
+def _most_nested_line(text: SourceText) -> int:
+    """The line opening the most brackets (where deep nesting most likely is)."""
+    counts = [sum(line.count(c) for c in "([{") for line in text.lines] or [0]
+    return counts.index(max(counts)) + 1
+
+
+def _nul_position(source: str) -> tuple[int, int]:
+    """The line and column of the first NUL character (1, 1 without one)."""
+    if "\0" not in source:
+        return 1, 1
+    before = source[: source.index("\0")]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def _check_verified(module: Module, text: SourceText) -> None:

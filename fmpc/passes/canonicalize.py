@@ -23,6 +23,7 @@ After (``x and True -> x``, then ``not not x -> x``; ``%m`` is replaced by ``%fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -34,6 +35,7 @@ from fmpc.ir.ops import (
     CastOp,
     CmpOp,
     ConstOp,
+    FormatOp,
     FuncOp,
     IfOp,
     IndexOp,
@@ -85,6 +87,7 @@ class FoldConstants(RewritePattern):
             and op.result.type in CONST_TYPES.values()
             and all(constant(v) is not NOT_CONSTANT for v in op.operands)
             and not _identity_test(op)
+            and _small_result(op)
         )
 
     def match_and_rewrite(self, op: Op, rewriter: Rewriter) -> bool:
@@ -105,6 +108,30 @@ class FoldConstants(RewritePattern):
             return self._interpreter.execute(op, run)
         except (ProgramError, NotImplementedError):
             return NOT_CONSTANT
+
+
+MAX_FOLDED_LENGTH = 100_000
+"""The longest string or list folding makes; a longer one is left to run time (``'x' * n``
+with a huge ``n`` took 33 s and 1 GB to fold)."""
+
+MAX_FOLDED_INT_BITS = 4096
+"""The widest integer product folding makes (repeated squaring would grow without bound)."""
+
+_LONG_NUMBER = re.compile(r"\d{6,}")
+
+
+def _small_result(op: Op) -> bool:
+    """Whether folding ``op`` makes a value of bounded size, judged before computing it."""
+    if isinstance(op, MulOp):
+        a, b = (constant(v) for v in op.operands)
+        for sequence, count in ((a, b), (b, a)):
+            if isinstance(sequence, str | list) and type(count) is int:
+                return len(sequence) * max(count, 0) <= MAX_FOLDED_LENGTH
+        if type(a) is int and type(b) is int:
+            return a.bit_length() + b.bit_length() <= MAX_FOLDED_INT_BITS
+    if isinstance(op, FormatOp):  # a width or precision of a million characters or more
+        return not _LONG_NUMBER.search(str(op.attributes.get("template", "")))
+    return True
 
 
 def _identity_test(op: Op) -> bool:

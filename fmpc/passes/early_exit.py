@@ -133,13 +133,21 @@ class SinkCall(RewritePattern):
 
 def _feeds_on_calls(op: Op) -> bool:
     """Whether ``op`` contains a routable call or uses, within its region, a value computed
-    from one."""
-    if any(inner.has_trait(Trait.ROUTABLE) for inner in op.walk()):
-        return True
-    for value in op.operands:
-        producer = defining_op(value)
-        if producer is not None and producer.parent is op.parent and _feeds_on_calls(producer):
+    from one. Each producer is visited once: values used twice (``x * x``, repeated) would
+    otherwise make the walk exponential."""
+    seen: set[int] = set()
+    pending = [op]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if any(inner.has_trait(Trait.ROUTABLE) for inner in current.walk()):
             return True
+        for value in current.operands:
+            producer = defining_op(value)
+            if producer is not None and producer.parent is op.parent:
+                pending.append(producer)
     return False
 
 

@@ -52,6 +52,11 @@ class BasePolicy(abc.ABC):
         """Do not learn."""
         return None
 
+    def forget(self, input_id: str) -> None:
+        """The input begun as ``input_id`` will get no feedback (it has no label): drop what
+        was kept for it (``run_stream`` calls this; learning policies override it)."""
+        return None
+
     def state(self) -> Any:
         """No state: ``{}``."""
         return {}

@@ -30,7 +30,6 @@ import hashlib
 import struct
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -49,6 +48,7 @@ from fmpc.passes.cascade import Cascade
 from fmpc.passes.manager import PassManager
 from fmpc.policies.base import DEFAULT_WINDOW, BasePolicy, PolicyError, register_policy
 from fmpc.policies.oracle import PlanRunner, shared_cache
+from fmpc.policies.pending import PendingInputs
 from fmpc.runtime.backends.table import BackendTable
 from fmpc.runtime.cache import ExecutionCache
 from fmpc.runtime.policy import Episode, Feedback, SiteInfo
@@ -157,7 +157,7 @@ class PerQueryRouter(BasePolicy):
         self.learning_rate = float(learning_rate)
         self._optimizer = optax.adam(self.learning_rate)
         self._lock = threading.Lock()
-        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._pending: PendingInputs[_Pending] = PendingInputs(MAX_PENDING)
         self._set_state(self._initial_state())
 
     @property
@@ -178,9 +178,7 @@ class PerQueryRouter(BasePolicy):
         if largest and _uniform(self.seed, input_id) < self.epsilon:
             largest = False
         with self._lock:
-            self._pending[input_id] = _Pending(features, largest)
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            self._pending.add(input_id, _Pending(features, largest))
         return _LevelEpisode(largest, sites, feature_flops(image))
 
     def _probability(self, features: np.ndarray) -> float:
@@ -194,7 +192,7 @@ class PerQueryRouter(BasePolicy):
     def observe(self, trace: Trace, feedback: Feedback) -> None:
         """Learn whether all-smallest was right, from inputs that ran it."""
         with self._lock:
-            pending = self._pending.pop(trace.input_id, None)
+            pending = self._pending.pop(trace.input_id)
             if pending is None:
                 return
             self._track(pending.features)
@@ -208,6 +206,11 @@ class PerQueryRouter(BasePolicy):
             self._params = params
             self._w, self._b = np.asarray(params["w"]), float(params["b"])
             self._updates += 1
+
+    def forget(self, input_id: str) -> None:
+        """Drop the oldest begun input of ``input_id``: it will get no feedback."""
+        with self._lock:
+            self._pending.pop(input_id)
 
     def _track(self, features: np.ndarray) -> None:
         """Welford's running mean and variance of the features (for standardising)."""

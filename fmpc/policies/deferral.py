@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -60,6 +60,7 @@ from fmpc.policies.deferral_model import (
     fit_heads,
     read_warm_start,
 )
+from fmpc.policies.pending import PendingInputs
 from fmpc.runtime.policy import Episode, Feedback, SiteInfo, answers_match
 
 if TYPE_CHECKING:
@@ -214,12 +215,13 @@ class _DeferEpisode(Episode):
 
     def __init__(
         self, policy: DeferralPolicy, snapshot: _Snapshot, input_id: str, stats: np.ndarray,
-        cost: float,
+        cost: float, pending: _Pending,
     ) -> None:  # fmt: skip
         self._policy = policy
         self._snapshot = snapshot
         self._input_id = input_id
         self._stats = stats
+        self._pending = pending
         self.compute_cost = cost
 
     def decide(self, site: int, features: Mapping[str, float]) -> int:
@@ -227,7 +229,7 @@ class _DeferEpisode(Episode):
 
     def recheck(self, answer: Any, trace: Trace) -> Mapping[int, int] | None:
         plan, cost = self._policy.consider(
-            self._snapshot, self._input_id, self._stats, answer, trace
+            self._snapshot, self._input_id, self._stats, answer, trace, self._pending
         )
         self.compute_cost += cost
         return plan
@@ -253,7 +255,7 @@ class DeferralPolicy(BasePolicy):
         self._sites: Mapping[int, SiteInfo] | None = None
         self._reference = 1.0
         self._learning: _Learning | None = None
-        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._pending: PendingInputs[_Pending] = PendingInputs(MAX_PENDING)
         self._deferred = False
         self._updating = threading.Lock()  # one background refit at a time
 
@@ -317,8 +319,11 @@ class DeferralPolicy(BasePolicy):
         stats = image_statistics(list(images))
         episodes: list[Episode] = []
         for input_id, image, row in zip(input_ids, images, stats, strict=True):
-            episodes.append(_DeferEpisode(self, snapshot, input_id, row, feature_flops(image)))
-            self._remember(input_id, _Pending())
+            pending = _Pending()  # the episode's own: ids may repeat
+            flops = feature_flops(image)
+            episodes.append(_DeferEpisode(self, snapshot, input_id, row, flops, pending))
+            with self._lock:
+                self._pending.add(input_id, pending)
         return episodes
 
     def _begin(self, count: int) -> _Snapshot:
@@ -332,9 +337,16 @@ class DeferralPolicy(BasePolicy):
             return _Snapshot(dict(learning.heads), learning.standardizer, self.config.lam)
 
     def consider(
-        self, snapshot: _Snapshot, input_id: str, stats: np.ndarray, answer: Any, trace: Trace
+        self,
+        snapshot: _Snapshot,
+        input_id: str,
+        stats: np.ndarray,
+        answer: Any,
+        trace: Trace,
+        pending: _Pending,
     ) -> tuple[dict[int, int] | None, float]:
-        """The re-check plan for a cheap run (``None``: keep its answer) and the FLOPs spent."""
+        """The re-check plan for a cheap run (``None``: keep its answer) and the FLOPs spent;
+        what observe will need is kept in the input's ``pending``."""
         sites = self._bound()
         x = run_features(answer, trace, stats, self._reference)
         z = snapshot.standardizer(x) if snapshot.standardizer is not None else x
@@ -350,9 +362,7 @@ class DeferralPolicy(BasePolicy):
         extra = upgrade_cost(trace, sites, plan) / self._reference
         recheck = gain > snapshot.lam * extra and extra > 0
         with self._lock:
-            pending = self._pending.get(input_id)
-            if pending is not None:
-                pending.features, pending.first_answer, pending.rechecked = x, answer, recheck
+            pending.features, pending.first_answer, pending.rechecked = x, answer, recheck
         cost = sum(head.flops for head in heads.values())
         if not recheck:
             return None, cost
@@ -376,7 +386,7 @@ class DeferralPolicy(BasePolicy):
         ``report()["feedback_skipped"]``."""
         with self._lock:
             learning = self._learned()
-            pending = self._pending.pop(trace.input_id, None)
+            pending = self._pending.pop(trace.input_id)
             reason = _label_problem(feedback.label)
             if reason is None and (pending is None or pending.features is None):
                 reason = "unknown input"
@@ -552,12 +562,10 @@ class DeferralPolicy(BasePolicy):
             raise PolicyError(f"policy {self.name} is not bound to a program yet")
         return self._learning
 
-    def _remember(self, input_id: str, pending: _Pending) -> None:
+    def forget(self, input_id: str) -> None:
+        """Drop the oldest begun input of ``input_id``: it will get no feedback."""
         with self._lock:
-            self._pending.pop(input_id, None)
-            self._pending[input_id] = pending
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            self._pending.pop(input_id)
 
 
 _SKIP_REASONS = ("missing label", "invalid label", "unknown input")

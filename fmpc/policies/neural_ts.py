@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ import numpy as np
 from fmpc.policies import thompson
 from fmpc.policies.base import BasePolicy, PolicyError, register_policy
 from fmpc.policies.encoder import FEATURES
+from fmpc.policies.pending import PendingInputs
 from fmpc.policies.replay import ReplayBuffer, Row
 from fmpc.runtime.policy import (
     CALLS_SO_FAR,
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
 PAPER_REWARDS = (1000.0, -100.0, 1.0, -100.0)
 """The paper's rewards for yes/no answers: true positive, false negative, true negative, false
 positive (for streams with about 1 positive in 100)."""
+
+DECIDE_BATCH = 8
+"""Images begun per compiled call by ``neural-ts``: a window's images go in chunks of this
+many, padded (``adaptive-ts``, whose window is one input, begins them one at a time)."""
 
 MAX_PENDING = 8192
 """Inputs begun but not yet observed that a policy remembers (the oldest are forgotten)."""
@@ -341,6 +346,7 @@ class NeuralTSPolicy(BasePolicy):
 
     adaptive = False
     kind = "neural-ts"
+    decide_batch = DECIDE_BATCH
 
     def __init__(self, config: TSConfig | None = None) -> None:
         self.config = config or TSConfig()
@@ -348,7 +354,7 @@ class NeuralTSPolicy(BasePolicy):
         self._lock = threading.RLock()
         self._binding: _Binding | None = None
         self._learning: _Learning | None = None
-        self._pending: OrderedDict[str, _Context] = OrderedDict()
+        self._pending: PendingInputs[_Context] = PendingInputs(MAX_PENDING)
         self._flops: dict[tuple[Any, ...], float] = {}
         self._deferred = False
         self._updating = threading.Lock()  # one background update at a time
@@ -461,6 +467,23 @@ class NeuralTSPolicy(BasePolicy):
     def _start_batch(
         self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
     ) -> list[tuple[Episode, _Context]]:
+        """Begin images of one shape, ``decide_batch`` at a time (the last chunk padded), so
+        that every image is computed in a batch of the same size: XLA's numerics depend on the
+        batch size, and a window's size must not change what is decided or learned (a resumed
+        run's first window is shorter than the uninterrupted run's)."""
+        size = self.decide_batch
+        made: list[tuple[Episode, _Context]] = []
+        for first in range(0, len(pixels), size):
+            chunk = pixels[first : first + size]
+            padded = np.concatenate([chunk, np.zeros((size - len(chunk), *shape), chunk.dtype)])
+            chunk_hashes = hashes[first : first + size]
+            padded_hashes = chunk_hashes + [0] * (size - len(chunk))
+            made += self._start_chunk(snapshot, padded, padded_hashes, shape)[: len(chunk)]
+        return made
+
+    def _start_chunk(
+        self, snapshot: _Snapshot, pixels: np.ndarray, hashes: list[int], shape: tuple[int, ...]
+    ) -> list[tuple[Episode, _Context]]:
         if self.adaptive:
             features = np.asarray(thompson.encode(pixels))
             cost = self._cost(("encode", shape), thompson.encode, pixels[:1])
@@ -542,10 +565,7 @@ class NeuralTSPolicy(BasePolicy):
 
     def _remember(self, input_id: str, context: _Context) -> None:
         with self._lock:
-            self._pending.pop(input_id, None)
-            self._pending[input_id] = context
-            while len(self._pending) > MAX_PENDING:
-                self._pending.popitem(last=False)
+            self._pending.add(input_id, context)
 
     # ------------------------------------------------------------ learning
 
@@ -557,7 +577,7 @@ class NeuralTSPolicy(BasePolicy):
             learning = self._learning
             if learning is None:
                 raise PolicyError(f"policy {self.name} observed an input before any was begun")
-            context = self._pending.pop(trace.input_id, None)
+            context = self._pending.pop(trace.input_id)
             reason = _label_problem(feedback.label) or (None if context else "unknown input")
             if reason is not None or context is None:
                 learning.skipped[reason or "unknown input"] += 1
@@ -571,6 +591,11 @@ class NeuralTSPolicy(BasePolicy):
             learning.cost_inputs += 1
             learning.window_cost += trace.total_cost
             learning.window_inputs += 1
+
+    def forget(self, input_id: str) -> None:
+        """Drop the oldest begun input of ``input_id``: it will get no feedback."""
+        with self._lock:
+            self._pending.pop(input_id)
 
     def _loss(self, feedback: Feedback) -> float:
         weights = self.config.binary_rewards
@@ -797,6 +822,7 @@ class AdaptiveTSPolicy(NeuralTSPolicy):
 
     adaptive = True
     kind = "adaptive-ts"
+    decide_batch = 1
 
     def __init__(self, config: TSConfig | None = None) -> None:
         super().__init__(config)

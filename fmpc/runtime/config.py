@@ -13,8 +13,8 @@ A YAML file maps each generic function to its backends, **cheapest first**::
           endpoint: http://localhost:8000
           model: Qwen/Qwen2.5-VL-7B-Instruct
           cost: 1.5e13                   # declared cost per call
-          timeout: 20
-          retries: 2
+          timeout: 20                    # seconds per attempt, connect to last byte
+          retries: 2                     # at most 10
           max_concurrency: 8
           fallback: small                # used when this backend fails on an input
 
@@ -54,6 +54,7 @@ from pydantic import (
 
 from fmpc.library import Library
 from fmpc.runtime.registry import PluginError, Registry
+from fmpc.yaml_limits import YamlLimitError, decode_yaml
 from fmpc.yaml_source import (
     Loc,
     YamlIssue,
@@ -154,11 +155,11 @@ class CallableSpec(Spec):
 class HttpOptions(_Strict):
     """Request and retry settings of an http backend (see ``HttpBackend``)."""
 
-    backoff: Annotated[float, Field(ge=0)] = 0.5
-    max_backoff: Annotated[float, Field(ge=0)] = 8.0
+    backoff: Annotated[float, Field(ge=0, le=600)] = 0.5
+    max_backoff: Annotated[float, Field(ge=0, le=3600)] = 8.0
     default_confidence: Annotated[float, Field(ge=0, le=1)] = 1.0
     logprobs: bool = True
-    max_tokens: Annotated[int, Field(gt=0)] = 256
+    max_tokens: Annotated[int, Field(gt=0, le=1_000_000)] = 256
     temperature: Annotated[float, Field(ge=0)] = 0.0
     api_key_env: str | None = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
@@ -179,9 +180,10 @@ class HttpSpec(Spec):
     endpoint: Endpoint
     model: Annotated[str, StringConstraints(min_length=1)]
     cost: Cost
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-    retries: Annotated[int, Field(ge=0)] = 2
-    max_concurrency: Annotated[int, Field(ge=1)] = 4
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    deadline: Annotated[float, Field(gt=0, le=86400)] | None = None
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    max_concurrency: Annotated[int, Field(ge=1, le=1024)] = 4
     options: HttpOptions = Field(default_factory=HttpOptions)
 
 
@@ -294,15 +296,18 @@ def load_config(
     With ``library``, every configured function must be one of its routable functions.
     ``types``: the backend types entries may name (default: ``backend_types()``, the built-ins
     and the installed plugins). Raises ``ConfigError`` (unreadable file, malformed YAML,
-    invalid content).
+    invalid content). The file is UTF-8 (UTF-16 and UTF-32 with a byte order mark are read too),
+    nested at most ``MAX_DEPTH`` levels and at most ``MAX_NODES`` nodes with aliases expanded
+    (``fmpc.yaml_limits``).
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), [ConfigIssue("", f"cannot read: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        issue = ConfigIssue("", f"cannot read: not UTF-8 text ({exc.reason} at byte {exc.start})")
-        raise ConfigError(str(path), [issue]) from None
+    try:
+        text = decode_yaml(data)
+    except YamlLimitError as exc:
+        raise ConfigError(str(path), [ConfigIssue("", exc.reason, exc.line, exc.column)]) from None
     return parse_config(text, source=str(path), library=library, types=types)
 
 
@@ -361,7 +366,8 @@ def _installed_types() -> BackendTypes:
 
 
 def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
-    """The composed node tree (for positions) and the loaded data."""
+    """The composed node tree (for positions) and the loaded data (nesting and alias
+    expansion bounded: ``fmpc.yaml_limits``)."""
     try:
         root, data = read_yaml(text)
     except YamlSyntaxError as exc:

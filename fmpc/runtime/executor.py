@@ -42,15 +42,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from fmpc.ir.core import Module
+from fmpc.ir.core import Module, Region
 from fmpc.ir.ops import CallOp
 from fmpc.ir.ops_batch import BatchCallOp
 from fmpc.ir.types import ListType
 from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
 from fmpc.runtime.backends.jax import JaxBackend
 from fmpc.runtime.backends.table import BackendTable
-from fmpc.runtime.cache import ExecutionCache, Unhashable, args_digest
+from fmpc.runtime.cache import ExecutionCache, Unhashable, args_digest, image_digest
 from fmpc.runtime.inputs import InputItem
+from fmpc.runtime.limits import Meter, RunLimits
 from fmpc.runtime.policy import (
     CALLS_SO_FAR,
     COST_SO_FAR,
@@ -67,6 +68,7 @@ from fmpc.semantics.errors import ProgramError
 from fmpc.semantics.helpers import HELPERS
 from fmpc.semantics.interpreter import RunState, expected, fits
 from fmpc.semantics.suspendable import Steps, SuspendableInterpreter, complete
+from fmpc.semantics.values import ImageValue
 
 MAX_WINDOW = 256
 """The most inputs ``Executor.run_window`` keeps in flight at once (more run as consecutive
@@ -230,12 +232,22 @@ class _ExecRun(RunState):
     made, the features adaptive policies read and the time spent deciding.
 
     ``memo`` (kept only when the episode may ask for a second run) holds the successful calls by
-    ``MemoKey``; a second run (``via="recheck"``) reads the first run's ``memo`` as ``reuse``.
+    ``MemoKey``; a second run (``via="recheck"``) reads the first run's ``memo`` as ``reuse``,
+    and shares its ``meter``: the limits are the input's, over both runs.
     """
 
-    def __init__(self, image: Any, started: _Started, first: _ExecRun | None = None) -> None:
+    def __init__(
+        self,
+        image: Any,
+        started: _Started,
+        limits: RunLimits,
+        first: _ExecRun | None = None,
+    ) -> None:
         super().__init__(image)
+        self.meter: Meter = limits.meter() if first is None else first.meter
         self.input_id = str(getattr(image, "id", ""))
+        self.input_key: str | None = None
+        self._images: dict[int, tuple[Any, str]] = {} if first is None else first._images
         self.episode = started.episode
         self.decision_time = started.seconds
         self.log: list[SiteCall] = []
@@ -246,6 +258,15 @@ class _ExecRun(RunState):
         self.memo: dict[MemoKey, BackendResult] | None = (
             {} if first is not None or _rechecks(started.episode) else None
         )
+
+    def image_key(self, image: ImageValue) -> str:
+        """``image``'s content digest, computed once per image object of the run (the object is
+        kept, so its id cannot be reused while the run lasts)."""
+        known = self._images.get(id(image))
+        if known is None:
+            known = (image, image_digest(image))
+            self._images[id(image)] = known
+        return known[1]
 
 
 def _rechecks(episode: Episode | None) -> bool:
@@ -378,7 +399,9 @@ class Executor(SuspendableInterpreter):
     ``cache``: an ``ExecutionCache`` to share backend outputs (none by default). ``fallbacks``:
     replace a failed backend by its configured fallback. ``costs``: nominal cost per
     ``(function, backend name)`` shown to the policy (``SiteInfo.costs``), overriding
-    ``nominal_cost``. Raises ``RoutingError`` when a site cannot be served and ``PolicyError``
+    ``nominal_cost``. ``limits``: what one input may use (``RunLimits``; by default
+    ``DEFAULT_MAX_CALLS`` call-site executions and ``DEFAULT_TIME_LIMIT_S`` seconds); an input
+    past a limit fails with the reason. Raises ``RoutingError`` when a site cannot be served and ``PolicyError``
     when the policy cannot route the program (``Policy.bind``)::
 
         executor = Executor(module, table, StaticPolicy("smallest"), cache=ExecutionCache())
@@ -398,10 +421,12 @@ class Executor(SuspendableInterpreter):
         costs: Mapping[tuple[str, str], float] | None = None,
         check_results: bool = True,
         verify_module: bool = True,
+        limits: RunLimits | None = None,
     ) -> None:
         super().__init__(
             module, {}, helpers, check_results=check_results, verify_module=verify_module
         )
+        self.limits = limits if limits is not None else RunLimits()
         self.table = backends
         self.policy = policy
         self.cache = cache
@@ -445,7 +470,7 @@ class Executor(SuspendableInterpreter):
 
     def new_run(self, image: Any) -> RunState:
         """A fresh run with the policy's episode for ``image`` started."""
-        return _ExecRun(image, self._start(image))
+        return _ExecRun(image, self._start(image), self.limits)
 
     def _start(self, image: Any) -> _Started:
         input_id = str(getattr(image, "id", ""))
@@ -478,7 +503,7 @@ class Executor(SuspendableInterpreter):
 
     def _execute_steps(self, image: Any, started: _Started) -> Steps:
         """One input's run, pausing at every backend call; returns its ``ExecutionResult``."""
-        run = _ExecRun(image, started)
+        run = _ExecRun(image, started, self.limits)
         error = started.error
         answer = None
         if error is None:
@@ -508,7 +533,8 @@ class Executor(SuspendableInterpreter):
             run.decision_time += time.thread_time() - start
         if not plan:
             return answer, None
-        second = _ExecRun(image, _Started(_Replanned(run.episode, plan), 0.0), run)
+        replanned = _Started(_Replanned(run.episode, plan), 0.0)
+        second = _ExecRun(image, replanned, self.limits, run)
         with contextlib.suppress(ProgramError):  # else the first answer stands
             answer = yield from self.run_function_steps(self.module.entry, [image], second)
         run.log += second.log
@@ -551,8 +577,28 @@ class Executor(SuspendableInterpreter):
                 )
         return outputs
 
+    def run_region(self, region: Region, args: Sequence[Any], run: RunState) -> list[Any]:
+        """The interpreter's ``run_region``, first checking the input's time limit (so that a
+        loop without backend calls cannot run past it)."""
+        self._check_time(region, run)
+        return super().run_region(region, args, run)
+
+    def run_region_steps(self, region: Region, args: Sequence[Any], run: RunState) -> Steps:
+        """``run_region`` as a generator, with the same time check."""
+        self._check_time(region, run)
+        return (yield from super().run_region_steps(region, args, run))
+
+    def _check_time(self, region: Region, run: RunState) -> None:
+        if isinstance(run, _ExecRun):
+            problem = run.meter.overtime()
+            if problem is not None:
+                raise self.error(region.parent or self.module.entry, problem)
+
     def _serve_steps(self, op: CallOp, items: list[Args], run: _ExecRun) -> Steps:
         """Every item's output at site ``op``: decided, looked up, called (pausing), recorded."""
+        problem = run.meter.add_calls(len(items))
+        if problem is not None:
+            raise self.error(op, problem)
         site = self._sites[op.site]
         first = run.calls[op.site] - len(items)
         pending = self._first_attempts(op, site, len(items), first, run)
@@ -650,14 +696,16 @@ class Executor(SuspendableInterpreter):
         """The first run's result of the same call, in a second run."""
         if not run.reuse:
             return None
-        key = _memo_key(op, attempt, items)
+        key = _memo_key(op, attempt, items, run)
         return None if key is None else run.reuse.get(key)
 
     def _key(self, op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun) -> Any:
         if self.cache is None:
             return None
+        if run.input_key is None:  # by content, hashed once per input (ids may repeat)
+            run.input_key = self.cache.input_key(run.image) or ""
         return self.cache.key(
-            run.input_id, op.site, op.fn, attempt.backend.name, items[attempt.item]
+            run.input_key, op.site, op.fn, attempt.backend.name, items[attempt.item]
         )
 
     def _next_step(self, site: _Site, outcome: _Outcome) -> _Attempt | None:
@@ -695,7 +743,7 @@ class Executor(SuspendableInterpreter):
             self._observe(site, result, choice, run, charged=False)
             return
         if run.memo is not None and result.ok:
-            key = _memo_key(op, attempt, items)
+            key = _memo_key(op, attempt, items, run)
             if key is not None:
                 run.memo[key] = result
         error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
@@ -739,9 +787,9 @@ class Executor(SuspendableInterpreter):
             features[cost_key] = result.cost
 
 
-def _memo_key(op: CallOp, attempt: _Attempt, items: list[Args]) -> MemoKey | None:
+def _memo_key(op: CallOp, attempt: _Attempt, items: list[Args], run: _ExecRun) -> MemoKey | None:
     try:
-        return (op.site, attempt.backend.name, args_digest(items[attempt.item]))
+        return (op.site, attempt.backend.name, args_digest(items[attempt.item], run.image_key))
     except Unhashable:
         return None
 
@@ -791,13 +839,22 @@ def run_stream(
     *,
     window: int | None = None,
     learn: bool = True,
+    start: int = 0,
 ) -> Iterator[StreamStep]:
     """Stream ``items`` through ``executor`` window by window (``window`` inputs, default the
     policy's), then, for each labelled input in order, give the policy its feedback
-    (``observe``) when ``learn``. Yields one ``StreamStep`` per item, in order."""
+    (``observe``) when ``learn``; an unlabelled input is ``forget``-ed by policies that keep
+    state per begun input. Yields one ``StreamStep`` per item, in order.
+
+    ``start`` is the position of the first item in the whole stream (the inputs a resumed run
+    skips): windows end at multiples of the window size counted from the stream's beginning, so
+    a run resumed at any input decides exactly as the uninterrupted one."""
     size = max(1, window or int(getattr(executor.policy, "window", 1) or 1))
+    forget = getattr(executor.policy, "forget", None)
     iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+    first = size - start % size
+    while chunk := list(itertools.islice(iterator, first)):
+        first = size
         readable = [item.image for item in chunk if item.image is not None]
         results = iter(executor.run_window(readable))
         for item in chunk:
@@ -810,4 +867,6 @@ def run_stream(
                 feedback = Feedback.of(result.answer, item.label, error=result.error)
                 if learn:
                     executor.policy.observe(result.trace, feedback)
+            elif learn and forget is not None:
+                forget(result.input_id)
             yield StreamStep(item, result, feedback)

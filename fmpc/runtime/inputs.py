@@ -1,12 +1,14 @@
 """Input sources for streams: a directory of images, a JSONL file, a world's scenes.
 
 Each source is a sized iterable of ``InputItem`` read lazily, one input at a time. An input that
-cannot be read (a corrupt image, a bad JSONL line) is an item with ``error`` set and no image,
-so that a stream reports it and carries on::
+cannot be read (a corrupt or oversized image, a dangling link, a bad JSONL line, a label that
+cannot be the program's answer) is an item with ``error`` set and no image, so that a stream
+reports it and carries on. Ids are made ``printable`` where they are read (file names that are
+not UTF-8 become backslash escapes)::
 
     for item in open_inputs("photos/"):      # PNG/JPEG files, sorted by name
         item.input_id, item.image, item.error
-    open_inputs("stream.jsonl")              # {"image": "a.png", "label": "yes"} per line
+    open_inputs("stream.jsonl", module=m)    # {"image": "a.png", "label": "yes"} per line
     world_inputs(module, 100, world="digits", seed=0)   # generated scenes, labelled
 
 Files are read by the runtime itself. Worlds (generators of labelled inputs) are plugins: an
@@ -18,16 +20,24 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from fmpc.frontend.literals import LiteralCheck
 from fmpc.ir.core import Module
+from fmpc.ir.types import Bool, Float, Int, ListType, Str, Type
+from fmpc.runtime.image_files import (
+    MAX_IMAGE_PIXELS,
+    ImageFileError,
+    file_id,
+    printable,
+    read_image,
+)
 from fmpc.runtime.registry import Registry, discover
 from fmpc.semantics.values import ImageValue
 
@@ -147,93 +157,187 @@ def world_literal_check(
 # ---------------------------------------------------------------- files
 
 
-def open_inputs(path: str | Path) -> InputSource:
+def open_inputs(
+    path: str | Path, *, module: Module | None = None, max_pixels: int = MAX_IMAGE_PIXELS
+) -> InputSource:
     """A directory of PNG/JPEG images (sorted by name), a JSONL file of
     ``{"image": PATH, "label": ..., "id": ...}`` objects (``label`` and ``id`` optional; relative
-    image paths are relative to the file) or a single image file."""
+    image paths are relative to the file) or a single image file.
+
+    An image of more than ``max_pixels`` pixels is a per-input error (checked before decoding).
+    With ``module``, a label that cannot be the program's answer (``label_problem``) is a
+    per-input error naming its line, so that it is neither scored nor learned from.
+    """
     path = Path(path)
     if path.is_dir():
-        return directory_inputs(path)
+        return directory_inputs(path, max_pixels=max_pixels)
     if not path.exists():
-        raise InputError(f"{path}: no such file or directory")
+        raise InputError(f"{printable(str(path))}: no such file or directory")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return InputSource(str(path), 1, lambda: iter([read_item(path, path.name)]))
-    return jsonl_inputs(path)
-
-
-def directory_inputs(directory: str | Path) -> InputSource:
-    """Every PNG/JPEG file directly in ``directory``, sorted by name; ids are the file names."""
-    directory = Path(directory)
-    try:
-        files = sorted(
-            p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        return InputSource(
+            printable(str(path)), 1, lambda: iter([read_item(path, file_id(path), max_pixels)])
         )
+    result_type = module.entry.attributes.get("result_type") if module is not None else None
+    return jsonl_inputs(
+        path,
+        result_type=result_type if isinstance(result_type, Type) else None,
+        max_pixels=max_pixels,
+    )
+
+
+def directory_inputs(directory: str | Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> InputSource:
+    """Every PNG/JPEG file directly in ``directory``, sorted by name; ids are the file names
+    (``printable``). A symbolic link to nothing is a per-input error, not skipped."""
+    directory = Path(directory)
+    where = printable(str(directory))
+    try:
+        files = sorted(p for p in directory.iterdir() if _listed(p))
     except OSError as exc:
-        raise InputError(f"{directory}: cannot list ({exc.strerror or exc})") from None
+        raise InputError(f"{where}: cannot list ({exc.strerror or exc})") from None
     if not files:
         kinds = ", ".join(IMAGE_SUFFIXES)
-        raise InputError(f"{directory}: no images ({kinds}) in this directory")
-    return InputSource(str(directory), len(files), lambda: (read_item(p, p.name) for p in files))
+        raise InputError(f"{where}: no images ({kinds}) in this directory")
+    return InputSource(
+        where, len(files), lambda: (read_item(p, file_id(p), max_pixels) for p in files)
+    )
 
 
-def jsonl_inputs(path: str | Path) -> InputSource:
-    """One input per non-empty line of the JSONL file ``path`` (see ``open_inputs``)."""
+def _listed(path: Path) -> bool:
+    """An image file, or a link named like one whose target is missing (reported, not read)."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return False
+    return path.is_file() or (path.is_symlink() and not path.exists())
+
+
+def jsonl_inputs(
+    path: str | Path, *, result_type: Type | None = None, max_pixels: int = MAX_IMAGE_PIXELS
+) -> InputSource:
+    """One input per non-empty line of the JSONL file ``path`` (see ``open_inputs``); labels
+    are checked against ``result_type`` when given. A UTF-8 byte order mark is allowed."""
     path = Path(path)
+    where = printable(str(path))
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        raise InputError(
+            f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
     numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
     if not numbered:
-        raise InputError(f"{path}: no inputs (expected one JSON object per line)")
-
-    def items() -> Iterator[InputItem]:
-        for number, line in numbered:
-            yield _jsonl_item(path, number, line)
-
-    return InputSource(str(path), len(numbered), items)
+        raise InputError(f"{where}: no inputs (expected one JSON object per line)")
+    reader = _JsonlReader(path, result_type, max_pixels)
+    return InputSource(where, len(numbered), lambda: (reader.item(n, line) for n, line in numbered))
 
 
-def _jsonl_item(path: Path, number: int, line: str) -> InputItem:
-    where = f"{path}:{number}"
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return InputItem(where, None, error=f"{where}: not JSON ({exc.msg} at column {exc.colno})")
+@dataclass(frozen=True)
+class _JsonlReader:
+    path: Path
+    result_type: Type | None
+    max_pixels: int
+
+    def item(self, number: int, line: str) -> InputItem:
+        where = f"{printable(str(self.path))}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return _failed(where, f"not JSON ({exc.msg} at column {exc.colno})")
+        except RecursionError:
+            return _failed(where, "JSON nested too deeply")
+        problem = _line_problem(data)
+        if problem is not None:
+            return _failed(where, problem)
+        image_path = Path(data["image"])
+        if not image_path.is_absolute():
+            image_path = self.path.parent / image_path
+        input_id = printable(str(data.get("id") or data["image"]))
+        item = read_item(image_path, input_id, self.max_pixels)
+        label = data.get("label")
+        if label is None:  # no label, or null: the input is answered, not scored
+            return item
+        mismatch = label_problem(label, self.result_type)
+        if mismatch is not None:
+            return InputItem(input_id, None, error=f"{where}: {mismatch}")
+        return InputItem(item.input_id, item.image, label, labelled=True, error=item.error)
+
+
+def _failed(where: str, reason: str) -> InputItem:
+    return InputItem(where, None, error=f"{where}: {reason}")
+
+
+def _line_problem(data: Any) -> str | None:
     if not isinstance(data, dict) or not isinstance(data.get("image"), str):
-        return InputItem(where, None, error=f'{where}: expected an object with an "image" path')
+        return 'expected an object with an "image" path'
     unknown = sorted(set(data) - {"image", "label", "id"})
     if unknown:
-        return InputItem(
-            where,
-            None,
-            error=f"{where}: unknown key(s) {', '.join(unknown)} (expected image, label, id)",
+        return f"unknown key(s) {', '.join(map(printable, unknown))} (expected image, label, id)"
+    if "\0" in data["image"]:
+        return "the image path contains a NUL character"
+    given = data.get("id")
+    if given is not None and (isinstance(given, bool) or not isinstance(given, str | int)):
+        return f'"id" must be a string or an integer, got {_kind(given)}'
+    return None
+
+
+def label_problem(label: Any, result_type: Type | None) -> str | None:
+    """Why ``label`` cannot be compared with the program's answers, or ``None`` when it can.
+
+    A label is a string, a boolean, a finite number or a list of those; with ``result_type``
+    (the program's), it must fit it: ``Bool`` takes a boolean or ``"yes"``/``"no"``, ``Str`` a
+    string or a boolean, ``Int``/``Float`` a finite number, ``List[T]`` a list of labels of ``T``.
+    """
+    shape = _label_shape(label)
+    if shape is not None:
+        return f"the label {_short(label)} is {shape}, not a string, number or boolean"
+    if result_type is None or _label_fits(label, result_type):
+        return None
+    return f"the label {_short(label)} does not fit the program's answers ({result_type})"
+
+
+def _label_shape(label: Any) -> str | None:
+    if isinstance(label, list):
+        return next((s for s in map(_label_shape, label) if s is not None), None)
+    if isinstance(label, float) and not math.isfinite(label):
+        return "not a finite number"
+    if label is None:
+        return "null inside a list"
+    if not isinstance(label, bool | int | float | str):
+        return _kind(label)
+    return None
+
+
+def _label_fits(label: Any, t: Type) -> bool:
+    if isinstance(t, ListType):
+        return isinstance(label, list) and all(_label_fits(x, t.element) for x in label)
+    if t == Bool:
+        return isinstance(label, bool) or (
+            isinstance(label, str) and label.strip().lower() in ("yes", "no")
         )
-    image_path = Path(data["image"])
-    if not image_path.is_absolute():
-        image_path = path.parent / image_path
-    item = read_item(image_path, str(data.get("id") or data["image"]))
-    if "label" in data:
-        return InputItem(item.input_id, item.image, data["label"], labelled=True, error=item.error)
-    return item
+    if t == Str:
+        return isinstance(label, str | bool)
+    if t in (Int, Float):
+        return isinstance(label, int | float) and not isinstance(label, bool)
+    return True
 
 
-def read_item(path: Path, input_id: str) -> InputItem:
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _short(value: Any) -> str:
+    text = printable(json.dumps(value, allow_nan=True))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_item(path: Path, input_id: str, max_pixels: int = MAX_IMAGE_PIXELS) -> InputItem:
     """The image file ``path`` as an input (``error`` naming the file when it cannot be read)."""
+    where = printable(str(path))
+    if path.is_symlink() and not path.exists():
+        target = printable(os.fsdecode(os.readlink(path)))
+        return InputItem(
+            input_id, None, error=f"{where}: a symbolic link to {target}, which does not exist"
+        )
     try:
-        return InputItem(input_id, read_image(path, input_id))
-    except (OSError, ValueError) as exc:
-        return InputItem(input_id, None, error=f"{path}: cannot read the image ({exc})")
-
-
-def read_image(path: Path, input_id: str) -> ImageValue:
-    """An image file as an ``ImageValue``: RGB, float32 in [0, 1], read-only pixels."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-    except UnidentifiedImageError:
-        raise ValueError("not a PNG or JPEG image") from None
-    pixels.flags.writeable = False
-    return ImageValue(pixels, id=input_id)
+        return InputItem(input_id, read_image(path, input_id, max_pixels=max_pixels))
+    except ImageFileError as exc:
+        return InputItem(input_id, None, error=f"{where}: cannot read the image ({exc})")

@@ -151,6 +151,43 @@ def test_missing_or_invalid_labels_are_counted_and_not_learned() -> None:
     assert int(policy.state()["replay"]["added"][0]) == len(SITES)
 
 
+def test_inputs_sharing_an_id_in_a_window_each_get_their_own_feedback() -> None:
+    policy = NeuralTSPolicy(config())
+    policy.bind(SITES)
+    dark, light = images(2)
+    stream = [dark, light, light, dark]
+    episodes = policy.start_window(["same"] * 4, stream, SITES)
+    for episode in episodes:
+        choices = {s: episode.decide(s, {}) for s in SITES}
+        policy.observe(Trace("same", trace_of(dark, choices, SITES).calls), Feedback("a", "a", 0.0))
+    assert policy.report()["feedback_skipped"] == {}  # was {"unknown input": 3}
+    assert policy.report()["inputs_learned"] == 4
+    features = policy.state()["replay"]["features"][: 4 * len(SITES) : len(SITES)]
+    brightness = [float(f[0]) for f in np.asarray(features)]
+    # each row learned from its own image, in stream order: dark, light, light, dark
+    assert brightness[0] == brightness[3] != brightness[1] == brightness[2]
+
+
+def test_an_unlabelled_input_is_forgotten_so_a_later_one_of_its_id_is_not_misread() -> None:
+    dark, light = images(2)
+
+    def learned(before: list[ImageValue]) -> np.ndarray:
+        policy = NeuralTSPolicy(config())
+        policy.bind(SITES)
+        for image in before:  # begun, answered without a label
+            policy.start_window(["same"], [image], SITES)
+            policy.forget("same")  # what run_stream does for an input without a label
+        [episode] = policy.start_window(["same"], [light], SITES)
+        choices = {s: episode.decide(s, {}) for s in SITES}
+        policy.observe(
+            Trace("same", trace_of(light, choices, SITES).calls), Feedback("a", "a", 0.0)
+        )
+        assert policy.report()["inputs_learned"] == 1
+        return np.asarray(policy.state()["replay"]["features"][0])
+
+    assert np.array_equal(learned([dark, dark]), learned([]))
+
+
 def test_binary_rewards_are_the_papers_asymmetric_ones_by_default() -> None:
     policy = NeuralTSPolicy()
     loss = policy._loss

@@ -171,7 +171,7 @@ def test_timeout_is_retried_then_reported(serve: Any) -> None:
     assert isinstance(result.error, BackendTimeout)
     assert str(result.error) == (
         f"http backend 'vlm' (exists) at {stub.url}/v1/chat/completions: "
-        "no answer within the timeout after 2 attempts"
+        "no complete answer within 0.1s after 2 attempts"
     )
     assert result.cost == 0.0
     assert len(stub.requests) == 2 and elapsed < 0.9

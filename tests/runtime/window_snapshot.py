@@ -133,8 +133,10 @@ def result_row(result: ExecutionResult) -> dict[str, Any]:
 
 
 def _unit(args: Args, salt: str) -> float:
-    """A number in [0, 1) fixed by the arguments' digest."""
-    digest = hashlib.blake2b(args_digest(args) + salt.encode(), digest_size=8).digest()
+    """A number in [0, 1) fixed by the arguments' digest, images named by their ids (as the
+    digest named them when the snapshots were recorded; the cache now names them by content)."""
+    named = args_digest(args, lambda image: image.id)
+    digest = hashlib.blake2b(named + salt.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") / 2**64
 
 

@@ -536,3 +536,23 @@ def test_stream_arguments_are_checked() -> None:
         Stream(OPEN[0], size=0)
     with pytest.raises(ValueError, match="unknown task"):
         builtin_queries("multi")
+
+
+def test_hostile_query_files_get_located_errors_quickly(tmp_path: Path) -> None:
+    from tests.runtime.test_yaml_limits import laughs
+
+    cases = {
+        "laughs.yaml": laughs().encode(),
+        "deep.yaml": ("queries: " + "[" * 2000 + "]" * 2000 + "\n").encode(),
+        "latin.yaml": b"queries: caf\xe9\n",
+    }
+    expected = {
+        "laughs.yaml": ":7:10: more than 100000 nodes (aliases expanded)",
+        "deep.yaml": ":1:73: nested deeper than 64 levels",  # the top mapping is level 1
+        "latin.yaml": ":1:13: not UTF-8 text (byte 0xe9); save the file as UTF-8",
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(QueryFileError) as caught:
+            load_queries(tmp_path / name)
+        assert str(caught.value).endswith(f"{tmp_path / name}{expected[name]}")

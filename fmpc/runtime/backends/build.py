@@ -132,6 +132,7 @@ def http_factory(function: str, spec: HttpSpec) -> Backend:
         spec.model,
         spec.cost,
         timeout=spec.timeout,
+        deadline=spec.deadline,
         retries=spec.retries,
         max_concurrency=spec.max_concurrency,
         backoff=options.backoff,

@@ -37,6 +37,7 @@ from fmpc.worlds.benchmarks.schema import (
     OpenStream,
     QueryFileSpec,
 )
+from fmpc.yaml_limits import YamlLimitError, check_yaml, decode_yaml
 
 Loc = Sequence[str | int]
 
@@ -106,9 +107,11 @@ def load_queries(path: str | Path) -> tuple[BenchmarkQuery, ...]:
     listing every problem otherwise)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = decode_yaml(path.read_bytes())
+    except OSError as exc:
         raise QueryFileError([f"{path}: cannot read the query file: {exc}"]) from None
+    except YamlLimitError as exc:
+        raise QueryFileError([_located(str(path), exc)]) from None
     return parse_queries(text, str(path))
 
 
@@ -154,7 +157,16 @@ def compile_query(spec: BinaryQuerySpec | OpenQuerySpec, origin: str = "<query>"
 # ---------------------------------------------------------------- YAML
 
 
+def _located(filename: str, exc: YamlLimitError) -> str:
+    where = f"{filename}:{exc.line}:{exc.column}" if exc.line is not None else filename
+    return f"{where}: {exc.reason}"
+
+
 def _read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
+    try:
+        check_yaml(text)  # nesting and alias expansion bounded before composing
+    except YamlLimitError as exc:
+        raise QueryFileError([_located(filename, exc)]) from None
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
     except yaml.YAMLError as exc:
