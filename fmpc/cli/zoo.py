@@ -43,18 +43,22 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+_COLUMNS = ("function", "name", "params", "flops", "monolithic", "easy", "hard", "ece",
+            "false_positive")  # fmt: skip
+
+
 def _public(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("function", "name", "params", "flops", "monolithic", "easy", "hard")
-    return {key: row[key] for key in keys}
+    return {key: row.get(key) for key in _COLUMNS}
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     from fmpc.cli.console import console
+    from fmpc.zoo.targets import COST_SPAN, EASY_GAP, HARD_GAP, function_targets
 
-    table = Table(title="fmpc model zoo (held-out accuracy, FLOPs per call)")
-    for column in ("function", "name", "params", "flops", "monolithic", "easy", "hard"):
+    table = Table(title="fmpc model zoo (held-out accuracy, calibration, FLOPs per call)")
+    for column in _COLUMNS:
         table.add_column(column, justify="left" if column in ("function", "name") else "right")
     for row in rows:
         table.add_row(
@@ -65,8 +69,38 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             "yes" if row["monolithic"] else "",
             f"{row['easy']:.1%}",
             f"{row['hard']:.1%}",
+            _maybe(row.get("ece"), ".3f"),
+            _maybe(row.get("false_positive"), ".1%"),
         )
-    console().print(table)
+    out = console()
+    out.print(table)
+    goals = Table(
+        title=f"targets: cost span >= {COST_SPAN:g}x, largest - smallest >= {HARD_GAP:.0%} on "
+        f"hard scenes and <= {EASY_GAP:.0%} on easy ones, largest never worse"
+    )
+    for column in ("function", "smallest", "largest", "cost span", "hard gap", "easy gap",
+                   "never worse"):  # fmt: skip
+        goals.add_column(column, justify="left" if column == "function" else "right")
+    for t in function_targets(rows):
+        met = t.met
+        goals.add_row(
+            t.function,
+            t.smallest,
+            t.largest,
+            _mark(f"{t.cost_span:.0f}x", met["cost span"]),
+            _mark(f"{100 * t.hard_gap:+.1f} pts", met["hard gap"]),
+            _mark(f"{100 * t.easy_gap:+.1f} pts", met["easy gap"]),
+            _mark("yes" if t.never_worse else "no", met["never worse"]),
+        )
+    out.print(goals)
+
+
+def _maybe(value: Any, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _mark(text: str, met: bool) -> str:
+    return text if met else f"[red]{text} (missed)[/red]"
 
 
 def cmd_train(args: argparse.Namespace) -> int:

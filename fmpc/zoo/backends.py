@@ -42,7 +42,7 @@ def backend_specs() -> tuple[BackendSpec, ...]:
     rows: list[BackendSpec] = []
     for function in ("find", "exists"):
         rows += [BackendSpec(function, d.name, (d.name,)) for d in detectors]
-    for function in ("verify_property", "best_text_match"):
+    for function in ("verify_property", "best_text_match", "compute_depth"):
         rows += [BackendSpec(function, c.name, (c.name,)) for c in classifiers]
     for function in ("query", "simple_query"):
         for c, d in zip(classifiers, detectors, strict=True):
@@ -107,6 +107,13 @@ def _parts(
             weights,
             serving.verify_pre(resolution),
             serving.verify_post,
+        )
+    if row.function == "compute_depth":
+        return (
+            serving.classifier_apply(first),
+            weights,
+            serving.depth_pre(resolution),
+            serving.depth_post,
         )
     if row.function == "best_text_match":
         return (

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
 from fmpc.runtime.backends.images import resize_pixels
 from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.generator import Difficulty, SceneGenerator
-from fmpc.worlds.scene import SceneObject
+from fmpc.worlds.render import render
+from fmpc.worlds.scene import Scene, SceneObject
 from fmpc.worlds.vocabulary import CATEGORIES, COLOR_NAMES, SIZES
 from fmpc.zoo.models import CANVAS, GRID
 
@@ -37,6 +39,46 @@ def scenes(seed: int, n: int, pool: str, difficulty: Difficulty, name: str) -> l
 
 
 @dataclass(frozen=True)
+class SceneSet(Sequence[ImageValue]):
+    """Many rendered scenes held compactly: their scene graphs and ``pixels`` as ``uint8``
+    ``(N, H, W, 3)`` (a quarter of float32's memory; 1/255 steps are finer than the world's
+    noise). Indexing gives an ``ImageValue`` with float32 pixels, made on demand."""
+
+    scenes: tuple[Scene, ...]
+    pixels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scenes)
+
+    @overload
+    def __getitem__(self, index: int) -> ImageValue: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ImageValue]: ...
+
+    def __getitem__(self, index: int | slice) -> ImageValue | Sequence[ImageValue]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        pixels = self.pixels[index].astype(np.float32) / 255.0
+        pixels.flags.writeable = False
+        scene = self.scenes[index]
+        return ImageValue(pixels, id=scene.id, scene=scene)
+
+
+def training_scenes(seed: int, n: int, name: str, glyph_warp: float) -> SceneSet:
+    """``n`` training scenes (``train`` pool, difficulty uniform in [0, 1], glyphs warped by
+    ``glyph_warp``), rendered once and kept as a ``SceneSet``."""
+    generator = SceneGenerator(
+        seed, pool="train", difficulty=(0.0, 1.0), name=name, glyph_warp=glyph_warp
+    )
+    drawn = [generator.scene(i) for i in range(n)]
+    pixels = np.empty((n, generator.size, generator.size, 3), np.uint8)
+    for k, scene in enumerate(drawn):
+        pixels[k] = np.rint(render(scene) * 255.0)
+    return SceneSet(tuple(drawn), pixels)
+
+
+@dataclass(frozen=True)
 class DetectorTargets:
     """Per scene and grid cell: ``objectness`` ``(N, 8, 8)``, ``category`` index ``(N, 8, 8)``
     and ``box`` ``(N, 8, 8, 4)`` as ``(dx, dy, w, h)``: centre offset in the cell (in cells,
@@ -49,18 +91,23 @@ class DetectorTargets:
 
 
 def detector_targets(images: Sequence[ImageValue]) -> DetectorTargets:
-    """Grid targets for whole ``CANVAS``-sized scenes (every object is in exactly one cell)."""
+    """Grid targets for whole ``CANVAS``-sized scenes (every object is in exactly one cell);
+    a ``SceneSet``'s pixels stay ``uint8``."""
     n = len(images)
     objectness = np.zeros((n, GRID, GRID), np.float32)
     category = np.zeros((n, GRID, GRID), np.int32)
     box = np.zeros((n, GRID, GRID, 4), np.float32)
-    for k, image in enumerate(images):
-        for obj in image.scene.objects:
-            row, col, values = _encode(obj, image.height)
+    drawn = images.scenes if isinstance(images, SceneSet) else [im.scene for im in images]
+    for k, scene in enumerate(drawn):
+        for obj in scene.objects:
+            row, col, values = _encode(obj, scene.size)
             objectness[k, row, col] = 1.0
             category[k, row, col] = CATEGORIES.index(obj.category)
             box[k, row, col] = values
-    pixels = np.stack([image.pixels for image in images])
+    if isinstance(images, SceneSet):
+        pixels = images.pixels
+    else:
+        pixels = np.stack([image.pixels for image in images])
     return DetectorTargets(pixels, objectness, category, box)
 
 
@@ -88,13 +135,15 @@ def decode_box(row: int, col: int, values: np.ndarray, height: int) -> tuple[int
 @dataclass(frozen=True)
 class Crops:
     """Labelled object crops: ``pixels`` ``(N, R, R, 3)``, ``box`` ``(N, 2)`` (patch width and
-    height over 64), and indices into ``CATEGORIES``, ``COLOR_NAMES``, ``SIZES``."""
+    height over 64), indices into ``CATEGORIES``, ``COLOR_NAMES``, ``SIZES``, and ``side``: the
+    log of the object's side over 64."""
 
     pixels: np.ndarray
     box: np.ndarray
     category: np.ndarray
     color: np.ndarray
     size: np.ndarray
+    side: np.ndarray
 
 
 def crop_inputs(patch: PatchValue, resolution: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,11 +172,31 @@ def object_patches(images: Sequence[ImageValue], seed: int) -> list[tuple[PatchV
 def crops(patches: Sequence[tuple[PatchValue, SceneObject]], resolution: int) -> Crops:
     """The labelled crops of ``patches`` at ``resolution``."""
     inputs = [crop_inputs(patch, resolution) for patch, _ in patches]
-    objects = [obj for _, obj in patches]
+    return _crops([pixels for pixels, _ in inputs], [box for _, box in inputs],
+                  [obj for _, obj in patches])  # fmt: skip
+
+
+def scene_crops(images: Sequence[ImageValue], resolution: int, seed: int) -> Crops:
+    """``crops(object_patches(images, seed), resolution)``, one image at a time (so that a
+    ``SceneSet`` is never held as float32 pixels all at once)."""
+    rng = np.random.default_rng(seed)
+    pixels, boxes, objects = [], [], []
+    for i in range(len(images)):
+        image = images[i]
+        for obj in image.scene.objects:
+            crop, box = crop_inputs(jittered_patch(image, obj, rng), resolution)
+            pixels.append(crop)
+            boxes.append(box)
+            objects.append(obj)
+    return _crops(pixels, boxes, objects)
+
+
+def _crops(pixels: list[np.ndarray], boxes: list[np.ndarray], objects: list[SceneObject]) -> Crops:
     return Crops(
-        pixels=np.stack([pixels for pixels, _ in inputs]),
-        box=np.stack([box for _, box in inputs]),
+        pixels=np.stack(pixels),
+        box=np.stack(boxes),
         category=np.asarray([CATEGORIES.index(o.category) for o in objects], np.int32),
         color=np.asarray([COLOR_NAMES.index(o.color) for o in objects], np.int32),
         size=np.asarray([SIZES.index(o.size) for o in objects], np.int32),
+        side=np.log(np.asarray([o.side / CANVAS for o in objects], np.float32)),
     )

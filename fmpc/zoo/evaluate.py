@@ -22,7 +22,7 @@ from fmpc.worlds.vocabulary import COLOR_NAMES, DIGITS, LOOKALIKES, SHAPES, SIZE
 from fmpc.zoo.bench_questions import sample_question
 from fmpc.zoo.data import jittered_patch
 from fmpc.zoo.scene_questions import pick_name
-from fmpc.zoo.serving import iou
+from fmpc.zoo.serving import DEPTH_TOLERANCE, iou
 from fmpc.zoo.text import number_questions, one_operand
 
 BATCH = 64
@@ -55,7 +55,9 @@ def scene_items(function: str, images: Sequence[ImageValue], seed: int) -> list[
             continue
         for obj in image.scene.objects:
             patch = jittered_patch(image, obj, rng)
-            args.append(_object_args(function, patch, obj, rng))
+            args.append(
+                (patch,) if function == "compute_depth" else _object_args(function, patch, obj, rng)
+            )
         if function in ("query", "simple_query"):
             name = pick_name(image, rng)
             question = (
@@ -128,9 +130,12 @@ def text_items(level: str) -> list[Item]:
 
 
 def correct(function: str, output: Any, truth: Any) -> bool:
-    """Whether a backend's output equals perfect perception's."""
+    """Whether a backend's output equals perfect perception's (a depth: within
+    ``DEPTH_TOLERANCE`` of it)."""
     if function == "find":
         return same_boxes(output, truth)
+    if function == "compute_depth":
+        return abs(float(output) - float(truth)) <= DEPTH_TOLERANCE * abs(float(truth))
     return bool(output == truth)
 
 
@@ -149,14 +154,53 @@ def same_boxes(found: Sequence[PatchValue], truth: Sequence[PatchValue]) -> bool
 
 def accuracy(backend: Backend, items: Sequence[Item]) -> float:
     """The fraction of ``items`` ``backend`` answers right (failed items are wrong)."""
+    return measure(backend, items)["accuracy"]
+
+
+ECE_BINS = 10
+"""Equal-width confidence bins of the expected calibration error."""
+
+
+def measure(backend: Backend, items: Sequence[Item]) -> dict[str, float]:
+    """``backend`` on ``items``: ``accuracy`` (failed items are wrong), ``ece`` (expected
+    calibration error of its confidences: the mean over ``ECE_BINS`` confidence bins of
+    |accuracy - mean confidence|, weighted by the bin's share of items) and, for the yes/no
+    and detection functions, ``false_positive``: the share of the items whose true answer is
+    "no" / "nothing" that it answers "yes" / with some object (``nan`` when it does not
+    apply)."""
     if not items:
-        return float("nan")
-    right = 0
+        nan = float("nan")
+        return {"accuracy": nan, "ece": nan, "false_positive": nan}
+    rights, confidences, false_positives = [], [], []
     for start in range(0, len(items), BATCH):
         chunk = items[start : start + BATCH]
         results = call_batch(backend, [args for args, _ in chunk])
-        right += sum(
-            r.ok and correct(backend.function, r.output, truth)
-            for r, (_, truth) in zip(results, chunk, strict=True)
-        )
-    return right / len(items)
+        for result, (_, truth) in zip(results, chunk, strict=True):
+            right = result.ok and correct(backend.function, result.output, truth)
+            rights.append(right)
+            confidences.append(result.confidence if result.ok else 0.0)
+            if _negative(truth):
+                false_positives.append(result.ok and not _negative(result.output))
+    rate = float(np.mean(false_positives)) if false_positives else float("nan")
+    return {
+        "accuracy": float(np.mean(rights)),
+        "ece": expected_calibration_error(np.asarray(confidences), np.asarray(rights)),
+        "false_positive": rate,
+    }
+
+
+def _negative(value: Any) -> bool:
+    """Whether an answer says "nothing there": ``False``, an empty list, ``no``."""
+    return value is False or (isinstance(value, list) and not value) or value == "no"
+
+
+def expected_calibration_error(confidence: np.ndarray, right: np.ndarray) -> float:
+    """The expected calibration error over ``ECE_BINS`` equal-width bins."""
+    bins = np.minimum((confidence * ECE_BINS).astype(int), ECE_BINS - 1)
+    error = 0.0
+    for b in range(ECE_BINS):
+        members = bins == b
+        if members.any():
+            gap = abs(float(right[members].mean()) - float(confidence[members].mean()))
+            error += gap * float(members.mean())
+    return error

@@ -57,7 +57,9 @@ class Detector(nn.Module):
 
 class CropClassifier(nn.Module):
     """Classifier of one object crop: ``(B, R, R, 3)`` pixels and ``(B, 2)`` box size (width,
-    height over 64) -> category, colour and size logits."""
+    height over 64) -> category, colour and size logits, and ``side``: the mean and log
+    standard deviation of the log of the object's side over 64 (a Gaussian, for
+    ``compute_depth`` and its confidence)."""
 
     widths: tuple[int, ...] = (8, 16)
     depth: int = 1
@@ -72,6 +74,7 @@ class CropClassifier(nn.Module):
             "category": nn.Dense(N_CATEGORIES)(x),
             "color": nn.Dense(N_COLORS)(x),
             "size": nn.Dense(N_SIZES)(x),
+            "side": nn.Dense(2, name="side")(x),
         }
 
 
@@ -131,16 +134,90 @@ class TextModel(nn.Module):
         return nn.Dense(self.n_answers)(x)
 
 
+REGION_FEATURES = N_CATEGORIES + 1 + 4 + 6 + 2
+"""Per region, besides the tower's cell features: category probabilities, objectness, box
+(centre x, centre y, width, height over the canvas), mean and peak colour inside the box, and
+the cell's row and column."""
+
+
+def region_features(tower: jnp.ndarray, pixels: jnp.ndarray, regions: int) -> jnp.ndarray:
+    """The ``regions`` most object-like cells of a detector's output as region vectors.
+
+    ``tower``: ``(B, 8, 8, DETECTOR_CHANNELS + C)`` maps and cell features of a
+    ``Detector(features=True)``; ``pixels``: ``(B, 64, 64, 3)``. Returns ``(B, regions,
+    C + REGION_FEATURES)``: per cell, chosen by objectness, its features, its decoded maps and
+    the colour of the pixels inside its predicted box (bottom-up region features, as VQA models
+    read them).
+    """
+    batch = tower.shape[0]
+    flat = tower.reshape(batch, GRID * GRID, -1)
+    objectness = jax.nn.sigmoid(flat[..., 0])
+    _, index = jax.lax.top_k(objectness, regions)
+    cells = jnp.take_along_axis(flat, index[..., None], axis=1)
+    row, col = (index // GRID).astype(jnp.float32), (index % GRID).astype(jnp.float32)
+    box = cells[..., 1 + N_CATEGORIES : DETECTOR_CHANNELS]
+    x = (col + jnp.clip(box[..., 0], 0.0, 1.0)) / GRID
+    y_down = (row + jnp.clip(box[..., 1], 0.0, 1.0)) / GRID
+    width = jnp.clip(box[..., 2] * 0.5, 0.02, 1.0)  # sides are predicted over 32 pixels
+    height = jnp.clip(box[..., 3] * 0.5, 0.02, 1.0)
+    colour = _box_colour(pixels, x, y_down, width, height)
+    parts = [
+        cells[..., DETECTOR_CHANNELS:],
+        jax.nn.softmax(cells[..., 1 : 1 + N_CATEGORIES], axis=-1),
+        jax.nn.sigmoid(cells[..., :1]),
+        jnp.stack([x, 1.0 - y_down, width, height], axis=-1),
+        colour,
+        jnp.stack([row, col], axis=-1) / GRID,
+    ]
+    return jnp.concatenate(parts, axis=-1)
+
+
+def _box_colour(
+    pixels: jnp.ndarray,
+    x: jnp.ndarray,
+    y_down: jnp.ndarray,
+    width: jnp.ndarray,
+    height: jnp.ndarray,
+) -> jnp.ndarray:
+    """Mean and peak RGB of the pixels inside each box (boxes in canvas fractions, y down)."""
+    centres = (jnp.arange(CANVAS) + 0.5) / CANVAS
+    inside_x = jnp.abs(centres[None, None, :] - x[..., None]) <= width[..., None] / 2
+    inside_y = jnp.abs(centres[None, None, :] - y_down[..., None]) <= height[..., None] / 2
+    mask = (inside_y[..., :, None] & inside_x[..., None, :]).astype(pixels.dtype)  # (B,R,H,W)
+    count = jnp.maximum(mask.sum(axis=(2, 3)), 1.0)[..., None]
+    mean = jnp.einsum("brhw,bhwc->brc", mask, pixels) / count
+    peak = (mask[..., None] * pixels[:, None]).max(axis=(2, 3))
+    return jnp.concatenate([mean, peak], axis=-1)
+
+
+class _CrossBlock(nn.Module):
+    """Pre-norm decoder block: self-attention over the question, attention to the regions,
+    then an MLP."""
+
+    dim: int
+    heads: int
+
+    @nn.compact
+    def __call__(self, x: jnp.ndarray, memory: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+        attend = nn.MultiHeadDotProductAttention(num_heads=self.heads)
+        x = x + attend(nn.LayerNorm()(x), mask=mask[:, None, None, :])
+        read = nn.MultiHeadDotProductAttention(num_heads=self.heads)
+        x = x + read(nn.LayerNorm()(x), nn.LayerNorm()(memory))
+        h = nn.gelu(nn.Dense(4 * self.dim)(nn.LayerNorm()(x)))
+        return x + nn.Dense(self.dim)(h)
+
+
 class MonolithicVQA(nn.Module):
     """Whole image ``(B, 64, 64, 3)`` and question tokens ``(B * repeat, L)`` -> answer logits.
 
-    A small vision-language model: a vision tower (a ``Detector`` with the largest detector's
-    sizes, whose weights are that detector's and stay frozen, like a VLM's pretrained image
-    encoder) and a trainable convolutional stem turn the image into 64 cell tokens (one per
-    8 x 8-pixel cell, with learned positions); the question's word tokens follow them, and a
-    pre-norm transformer over ``[answer token, cells, words]`` reads the answer off the first
-    token. ``repeat``: each image is asked ``repeat`` consecutive questions (training reads
-    each scene once for several questions). ``tower``: the tower's outputs, when computed
+    A small vision-language model in the bottom-up-attention style: a vision tower (a
+    ``Detector`` with the largest detector's sizes, whose weights are that detector's and stay
+    frozen, like a VLM's pretrained image encoder) proposes ``regions`` region vectors
+    (``region_features``: the most object-like cells with their features, decoded boxes and
+    colours); ``encoder`` transformer blocks relate the regions to each other; ``layers``
+    decoder blocks read ``[answer token, question words]`` against them, and the answer comes
+    off the first token. ``repeat``: each image is asked ``repeat`` consecutive questions (the
+    scene is encoded once for all of them). ``tower``: the tower's outputs, when computed
     beforehand (training; the tower's parameters are then not needed).
     """
 
@@ -149,9 +226,10 @@ class MonolithicVQA(nn.Module):
     widths: tuple[int, ...] = (32, 64, 128)
     depth: int = 2
     head: int = 128
-    stem: tuple[int, ...] = (32, 64, 64)
+    regions: int = 10
     dim: int = 128
-    layers: int = 4
+    encoder: int = 2
+    layers: int = 2
     heads: int = 4
     max_len: int = 24
 
@@ -166,17 +244,17 @@ class MonolithicVQA(nn.Module):
         if tower is None:
             vision = Detector(self.widths, self.depth, self.head, features=True, name="tower")
             tower = jax.lax.stop_gradient(vision(pixels))
-        stem = _conv_stack(pixels * 2.0 - 1.0, self.stem, 1, strides=3)
-        cells = jnp.concatenate([nn.LayerNorm()(tower), stem], axis=-1)
-        cells = nn.Dense(self.dim)(cells.reshape(cells.shape[0], GRID * GRID, -1))
-        cells = cells + self.param("cells", nn.initializers.normal(0.02), cells.shape[1:])
-        cells = jnp.repeat(cells, repeat, axis=0)
+        regions = nn.Dense(self.dim)(nn.LayerNorm()(region_features(tower, pixels, self.regions)))
+        everywhere = jnp.ones(regions.shape[:2], bool)
+        for _ in range(self.encoder):
+            regions = _Block(self.dim, self.heads)(regions, everywhere)
+        regions = jnp.repeat(regions, repeat, axis=0)
         words = nn.Embed(self.vocab, self.dim)(tokens)
         words = words + self.param("words", nn.initializers.normal(0.02), (self.max_len, self.dim))
         first = self.param("answer", nn.initializers.normal(0.02), (1, 1, self.dim))
         first = jnp.broadcast_to(first, (tokens.shape[0], 1, self.dim))
-        x = jnp.concatenate([first, cells, words], axis=1)
-        mask = jnp.concatenate([jnp.ones(x.shape[:2], bool)[:, : 1 + GRID * GRID], tokens > 0], 1)
+        x = jnp.concatenate([first, words], axis=1)
+        mask = jnp.concatenate([jnp.ones((tokens.shape[0], 1), bool), tokens > 0], axis=1)
         for _ in range(self.layers):
-            x = _Block(self.dim, self.heads)(x, mask)
+            x = _CrossBlock(self.dim, self.heads)(x, regions, mask)
         return nn.Dense(self.n_answers)(nn.LayerNorm()(x[:, 0]))

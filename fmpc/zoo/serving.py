@@ -21,6 +21,7 @@ outputs back as ``(output, confidence)``:
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from fmpc.runtime.backends.base import Args
 from fmpc.runtime.backends.images import pixels_of, resize_pixels
 from fmpc.semantics.values import ImageValue, PatchValue
 from fmpc.worlds.numbers import parse_number_question
+from fmpc.worlds.perception import DEPTH_SCALE
 from fmpc.worlds.questions import PatchQuestion, parse_question
 from fmpc.worlds.vocabulary import (
     CATEGORIES,
@@ -187,8 +189,11 @@ def exists_post(outputs: Any, args: Args) -> tuple[bool, float]:
 
 
 def classifier_outputs(logits: dict[str, jnp.ndarray]) -> dict[str, jnp.ndarray]:
-    """Category, colour and size logits -> probabilities."""
-    return {key: jax.nn.softmax(value, axis=-1) for key, value in logits.items()}
+    """Category, colour and size logits -> probabilities (the side's Gaussian as it is)."""
+    return {
+        key: value if key == "side" else jax.nn.softmax(value, axis=-1)
+        for key, value in logits.items()
+    }
 
 
 def property_probability(outputs: dict[str, np.ndarray], prop: str) -> float:
@@ -239,6 +244,27 @@ def match_post(outputs: Any, args: Args) -> tuple[str, float]:
     scores = np.asarray([property_probability(outputs, canonical_property(o)) for o in options])
     best = int(np.argmax(scores))
     return options[best], float(np.clip(scores[best] / max(scores.sum(), 1e-9), 0.0, 1.0))
+
+
+def depth_pre(resolution: int) -> Callable[[Args], tuple[np.ndarray, np.ndarray]]:
+    def preprocess(args: Args) -> tuple[np.ndarray, np.ndarray]:
+        return crop_inputs(as_patch(args[0]), resolution)
+
+    return preprocess
+
+
+DEPTH_TOLERANCE = 0.1
+"""A depth is right within this relative error (the confidence is the predicted chance)."""
+
+
+def depth_post(outputs: Any, args: Args) -> tuple[float, float]:
+    """The main object's depth from the predicted side (``DEPTH_SCALE / side``), with the
+    predicted probability that it is within ``DEPTH_TOLERANCE`` of the truth."""
+    mean, log_std = (float(v) for v in outputs["side"])
+    side = math.exp(mean) * CANVAS
+    spread = math.exp(min(max(log_std, -6.0), 2.0))
+    confidence = math.erf(math.log1p(DEPTH_TOLERANCE) / (spread * math.sqrt(2.0)))
+    return DEPTH_SCALE / max(side, 1.0), min(max(confidence, 0.0), 1.0)
 
 
 # ---------------------------------------------------------------- question answering

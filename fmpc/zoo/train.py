@@ -14,6 +14,7 @@ question form and per task is stored under ``models.vqa-xl.bench`` in the manife
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -62,8 +63,12 @@ from fmpc.zoo.text import (
 )
 from fmpc.zoo.training import fit
 
-TRAIN_SCENES = 8000
+TRAIN_SCENES = 48000
 """Training scenes per run (all families share them)."""
+
+GLYPH_WARP = 1.0
+"""Strength of the random glyph distortion of training scenes (``SceneGenerator.glyph_warp``):
+without it the large models memorise the training pool's 1078 glyphs."""
 
 EVAL_SCENES = 200
 """Held-out scenes per difficulty level."""
@@ -80,6 +85,7 @@ class TrainingData:
     """What one run trains and evaluates on."""
 
     train: Sequence[ImageValue]
+    """The training scenes (a ``zoo_data.SceneSet``, or any sequence of images)."""
     held_out: Mapping[str, Sequence[ImageValue]]
     tokenizer: Any
     vqa_tokenizer: Any = None
@@ -93,7 +99,7 @@ def make_data(
     seed: int, train_scenes: int = TRAIN_SCENES, eval_scenes: int = EVAL_SCENES
 ) -> TrainingData:
     """Training and held-out scenes (deterministic in ``seed``) and the tokenizer."""
-    train = zoo_data.scenes(seed, train_scenes, "train", (0.0, 1.0), "zoo-train")
+    train = zoo_data.training_scenes(seed, train_scenes, "zoo-train", GLYPH_WARP)
     held_out = {
         level: zoo_data.scenes(seed, eval_scenes, "val", level, f"zoo-{level}")
         for level in ("easy", "hard")
@@ -112,7 +118,7 @@ def make_data(
 
 def _detector_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.Array]:
     def loss(params: Any, batch: Mapping[str, jax.Array]) -> jax.Array:
-        out = module.apply({"params": params}, batch["pixels"])
+        out = module.apply({"params": params}, _as_float(batch["pixels"]))
         positive = batch["objectness"]
         count = jnp.maximum(positive.sum(), 1.0)
         weight = 1.0 + 3.0 * positive
@@ -125,6 +131,13 @@ def _detector_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.
     return loss
 
 
+def _as_float(pixels: jax.Array) -> jax.Array:
+    """Pixels in [0, 1] as float32 (``uint8`` pixels of a ``SceneSet`` are divided by 255)."""
+    if pixels.dtype == jnp.uint8:
+        return pixels.astype(jnp.float32) / 255.0
+    return pixels.astype(jnp.float32)
+
+
 def _classifier_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], jax.Array]:
     def loss(params: Any, batch: Mapping[str, jax.Array]) -> jax.Array:
         out = module.apply({"params": params}, batch["pixels"], batch["box"])
@@ -132,7 +145,9 @@ def _classifier_loss(module: Any) -> Callable[[Any, Mapping[str, jax.Array]], ja
         for head in ("category", "color", "size"):
             ce = optax.softmax_cross_entropy_with_integer_labels(out[head], batch[head])
             total = total + ce.mean()
-        return total
+        mean, log_std = out["side"][..., 0], jnp.clip(out["side"][..., 1], -6.0, 2.0)
+        nll = 0.5 * ((batch["side"] - mean) * jnp.exp(-log_std)) ** 2 + log_std
+        return total + 0.5 * nll.mean()
 
     return loss
 
@@ -159,14 +174,14 @@ def _detector_data(data: TrainingData, model: ModelSpec) -> Any:
 
 
 def _classifier_data(data: TrainingData, model: ModelSpec) -> Any:
-    patches = zoo_data.object_patches(data.train, seed=len(data.train))
-    crops = zoo_data.crops(patches, model.resolution)
+    crops = zoo_data.scene_crops(data.train, model.resolution, seed=len(data.train))
     return {
         "pixels": crops.pixels,
         "box": crops.box,
         "category": crops.category,
         "color": crops.color,
         "size": crops.size,
+        "side": crops.side,
     }
 
 
@@ -240,23 +255,40 @@ _FAMILY: Mapping[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
 }
 
 
+CURVE_POINTS = 4
+"""Held-out measurements along the monolithic model's training (its learning curve)."""
+
+
 def train_model(
-    model: ModelSpec, data: TrainingData, seed: int, progress: Progress | None = None
+    model: ModelSpec,
+    data: TrainingData,
+    seed: int,
+    progress: Progress | None = None,
+    curve: list[dict[str, Any]] | None = None,
 ) -> tuple[Any, float]:
-    """Train ``model`` from ``seed``; returns its parameters and final training loss."""
+    """Train ``model`` from ``seed``; returns its parameters and final training loss. For the
+    monolithic model, ``curve`` receives ``CURVE_POINTS`` held-out measurements along the way
+    (``learning_curve_point``)."""
     make_data_fn, make_loss = _FAMILY[model.family]
     arrays = make_data_fn(data, model)
     vqa = model.family == "vqa"
     module = module_of(model, len(data.vqa_tokenizer if vqa else data.tokenizer))
     sampler, _ = arrays if isinstance(arrays, tuple) else (None, None)
     example = sampler(np.zeros(1, int)) if sampler else {k: v[:1] for k, v in arrays.items()}
-    inputs: list[Any] = [example[k] for k in _INPUTS[model.family]]
+    inputs: list[Any] = [_as_float(jnp.asarray(example[k])) if k == "pixels" else example[k]
+                         for k in _INPUTS[model.family]]  # fmt: skip
     if vqa:
         inputs += [QUESTIONS_PER_SCENE, example["tower"]]
     params = module.init(jax.random.key(seed), *inputs)["params"]
     task = None
     if progress is not None:
         task = progress.add_task(model.name, total=model.steps, model=model.name)
+    callback = None
+    if vqa and curve is not None:
+
+        def callback(step: int, trained: Any) -> None:
+            curve.append(learning_curve_point(model, data, seed, step, trained))
+
     params, loss = fit(
         make_loss(module),
         params,
@@ -267,10 +299,51 @@ def train_model(
         seed=seed,
         progress=progress,
         task=task,
+        every=max(model.steps // CURVE_POINTS, 1),
+        callback=callback,
     )
     if vqa:
         params = {**params, "tower": tower_params(data.weights)}
     return params, loss
+
+
+def learning_curve_point(
+    model: ModelSpec, data: TrainingData, seed: int, step: int, params: Any
+) -> dict[str, Any]:
+    """The monolithic model after ``step`` training steps on a small held-out report, with an
+    estimate of the training compute spent so far: 3 x (forward and backward) the FLOPs of its
+    trained part per question (the frozen tower's are left out: its outputs are computed once
+    per scene), times the questions seen."""
+    row = next(r for r in backend_specs() if r.monolithic)
+    weights = {model.name: {**params, "tower": tower_params(data.weights)}}
+    backend = build_backend(row, data.weights, params=weights)
+
+    def answer(items: Sequence[tuple[ImageValue, str]]) -> list[str | None]:
+        out: list[str | None] = []
+        for start in range(0, len(items), evaluate.BATCH):
+            results = backend(list(items[start : start + evaluate.BATCH]))
+            out += [r.output if r.ok else None for r in results]
+        return out
+
+    example = data.held_out["easy"][0]
+    per_question = backend.cost((example, "is there a 7?")) - tower_flops(data.weights)
+    flops = 3.0 * step * model.batch_size * QUESTIONS_PER_SCENE * per_question
+    figures = report(answer, seed, 100, 4)
+    return {
+        "steps": step,
+        "train_flops": flops,
+        "grammar": figures["overall"],
+        **{task: figures["per_task"][task] for task in ("binary", "open")},
+    }
+
+
+def tower_flops(directory: Path) -> float:
+    """Forward FLOPs of the frozen vision tower on one image (precomputed, not trained)."""
+    module = Detector(**family("detector")[-1].config, features=True)
+    params = tower_params(directory)
+    compiled = jax.jit(lambda p, x: module.apply({"params": p}, x))
+    analysis = compiled.lower(params, np.zeros((1, 64, 64, 3), np.float32)).cost_analysis()
+    return float((analysis or {}).get("flops", 0.0))
 
 
 _INPUTS: Mapping[str, tuple[str, ...]] = {
@@ -293,6 +366,7 @@ def _example_args(row: BackendSpec, image: ImageValue) -> tuple[Any, ...]:
         "exists": (whole, "object"),
         "verify_property": (patch, "object", "red"),
         "best_text_match": (patch, ["red", "blue"]),
+        "compute_depth": (patch,),
         "query": (whole, "is there a 7?") if row.monolithic else (patch, "what is this?"),
         "simple_query": (patch, "what is this?"),
         "llm_query": ("is 7 prime?",),
@@ -316,10 +390,11 @@ def measure(row: BackendSpec, data: TrainingData, directory: Path, seed: int) ->
         for leaf in jax.tree.leaves(load_params(m, directory))
     )
     flops = backend.cost(_example_args(row, data.held_out["easy"][0]))
-    accuracies = {
-        level: round(evaluate.accuracy(backend, _items(row, data, level, seed)), 4)
+    figures = {
+        level: evaluate.measure(backend, _items(row, data, level, seed))
         for level in ("easy", "hard")
     }
+    both = {key: (figures["easy"][key] + figures["hard"][key]) / 2 for key in figures["easy"]}
     return {
         "function": row.function,
         "name": row.name,
@@ -327,9 +402,15 @@ def measure(row: BackendSpec, data: TrainingData, directory: Path, seed: int) ->
         "params": params,
         "flops": flops,
         "monolithic": row.monolithic,
-        "easy": accuracies["easy"],
-        "hard": accuracies["hard"],
+        "easy": round(figures["easy"]["accuracy"], 4),
+        "hard": round(figures["hard"]["accuracy"], 4),
+        "ece": round(both["ece"], 4),
+        "false_positive": _rounded(both["false_positive"]),
     }
+
+
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
 
 
 def bench_report(row: BackendSpec, directory: Path, seed: int, scale: float = 1.0) -> dict:
@@ -382,13 +463,15 @@ def train(
         for model in models:
             begin = time.perf_counter()
             scaled = _scaled(model, scale)
-            params, loss = train_model(scaled, data, seed, progress)
+            curve: list[dict[str, Any]] = []
+            params, loss = train_model(scaled, data, seed, progress, curve)
             save_params(model.name, params, directory)
             manifest["models"][model.name] = {
                 "family": model.family,
                 "final_loss": round(loss, 4),
                 "train_seconds": round(time.perf_counter() - begin, 1),
                 "steps": scaled.steps,
+                **({"curve": curve} if curve else {}),
             }
     names = {m.name for m in models}
     rows = [r for r in manifest["backends"] if not names & set(r.get("models", ()))]

@@ -48,10 +48,13 @@ def fit(
     seed: int,
     progress: Progress | None = None,
     task: TaskID | None = None,
+    every: int = 0,
+    callback: Callable[[int, Any], None] | None = None,
 ) -> tuple[Any, float]:
     """Train ``params`` for ``steps`` minibatches of ``data`` (arrays, or a sampler and the
     number of examples); returns them and the final loss (mean of the last 20 steps).
-    ``progress``/``task`` show a bar when given."""
+    ``progress``/``task`` show a bar when given; ``callback(step, params)`` runs every
+    ``every`` steps (a learning curve)."""
     tx = optimizer(learning_rate, steps)
     state = tx.init(params)
 
@@ -71,6 +74,8 @@ def fit(
             losses.append(float(loss))
         if progress is not None and task is not None:
             progress.update(task, advance=1, description=_describe(progress, task, losses[-1]))
+        if callback is not None and every and (k + 1) % every == 0:
+            callback(k + 1, params)
     return params, float(np.mean(losses[-20:]))
 
 

@@ -24,6 +24,8 @@ def test_zoo_list_json_is_instant_and_complete(capsys) -> None:
         "monolithic",
         "easy",
         "hard",
+        "ece",
+        "false_positive",
     }
 
 

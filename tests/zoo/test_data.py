@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from fmpc.semantics.values import PatchValue
 from fmpc.worlds.generator import SceneGenerator
@@ -74,3 +75,49 @@ def test_a_certain_classifier_gives_probabilities_and_confidences_within_one() -
     image = SceneGenerator(0, pool="val", difficulty="easy").image(0)
     answer, confidence = serving.verify_post(outputs, (PatchValue.whole(image), "digit", "odd"))
     assert answer is True and confidence == 1.0
+
+
+def test_training_scenes_are_compact_warped_and_read_back_as_images() -> None:
+    scenes = data.training_scenes(0, 6, "zoo-test", glyph_warp=1.0)
+    assert scenes.pixels.dtype == np.uint8 and scenes.pixels.shape == (6, 64, 64, 3)
+    image = scenes[2]
+    assert image.pixels.dtype == np.float32 and image.scene is scenes.scenes[2]
+    assert any(o.warp is not None for s in scenes.scenes for o in s.objects if o.kind == "digit")
+    from fmpc.worlds.render import render
+
+    assert np.abs(image.pixels - render(scenes.scenes[2])).max() <= 0.5 / 255 + 1e-6
+    targets = data.detector_targets(scenes)
+    assert targets.pixels is scenes.pixels  # kept as uint8, not copied to float32
+    crops = data.scene_crops(scenes, 16, seed=3)
+    objects = sum(len(s.objects) for s in scenes.scenes)
+    assert crops.pixels.shape == (objects, 16, 16, 3)
+    assert np.allclose(np.exp(crops.side) * 64, [o.side for s in scenes.scenes for o in s.objects])
+
+
+def test_calibration_error_and_false_positives_are_measured() -> None:
+    from fmpc.zoo.evaluate import expected_calibration_error
+
+    confidence = np.asarray([0.95, 0.95, 0.95, 0.95, 0.55, 0.55])
+    right = np.asarray([True, True, True, False, True, False])
+    # bin 9: accuracy 0.75 vs 0.95; bin 5: 0.5 vs 0.55
+    assert expected_calibration_error(confidence, right) == pytest.approx(
+        4 / 6 * 0.2 + 2 / 6 * 0.05
+    )
+
+
+def test_targets_compare_the_smallest_and_largest_backend_of_each_function() -> None:
+    from fmpc.zoo.targets import function_targets
+
+    rows = [
+        {"function": "find", "name": "s", "flops": 1.0, "easy": 0.95, "hard": 0.6,
+         "false_positive": 0.1},
+        {"function": "find", "name": "l", "flops": 30.0, "easy": 0.97, "hard": 0.8,
+         "false_positive": 0.05},
+        {"function": "query", "name": "xl", "flops": 99.0, "easy": 0.5, "hard": 0.4,
+         "monolithic": True},
+    ]  # fmt: skip
+    [find] = function_targets(rows)
+    assert (find.smallest, find.largest, find.cost_span) == ("s", "l", 30.0)
+    assert find.met == {"cost span": True, "hard gap": True, "easy gap": True, "never worse": True}
+    rows[1]["false_positive"] = 0.2  # more false positives than the smallest
+    assert not function_targets(rows)[0].met["never worse"]
