@@ -10,9 +10,11 @@ in a checkout of that commit). Only public APIs that both executors share are us
 The zoo snapshot holds for the weights it was recorded with (its ``weights`` digest). When the
 zoo changes, record it again with the same runner on the new zoo: a copy of the current tree with
 ``fmpc/runtime/executor.py`` and ``fmpc/semantics/interpreter.py`` as they were at 99014be (the
-last commit with the thread-per-input runner; nothing else they depend on changed since), with
-that copy first on ``PYTHONPATH``. Done with the weights of 99014be, that reproduces
-``window_zoo.json`` exactly.
+last commit with the thread-per-input runner), with that copy first on ``PYTHONPATH``. Done with
+the weights of 99014be, that reproduced the first ``window_zoo.json`` exactly; the file now in
+``data/`` was recorded so on the zoo merged at 411fb89. (That executor keys its cache by input id
+and has no per-input limits; on these streams, unique ids and no limit reached, neither changes
+anything.)
 
 The fake backends charge each item ``base * (1 + 1 / bucket)`` for the padded batch bucket it
 was served in, as ``JaxBackend`` charges ``flops / bucket``: a change in how a window's calls
