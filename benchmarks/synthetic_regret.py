@@ -33,7 +33,9 @@ def main() -> None:
     args = parser.parse_args()
     world = SyntheticWorld(seed=args.seed)
     module = compile_source(world.program, "synthetic.py")
-    policy = DeferralPolicy(DeferralConfig(lam=args.lam, warm_start="none", seed=args.seed))
+    policy = DeferralPolicy(
+        DeferralConfig(lam=args.lam, plan="all", warm_start="none", seed=args.seed)
+    )
     executor = Executor(module, world.backends(), policy)
     start = time.perf_counter()
     regrets, errors, costs, never, always = [], [], [], [], []

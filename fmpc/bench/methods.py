@@ -44,10 +44,13 @@ their documented default of 0.05. Their costs are normalised per site (the large
 costs 1), so these are not the paper's 0.001-0.005, which weigh costs in millions of
 parameters."""
 
-DEFER_LAMS: tuple[float, ...] = (0.01, 0.03, 0.1)
+DEFER_LAMS: tuple[float, ...] = (0.001, 0.003, 0.03)
 """The cost weights the deferral policy is swept over by default: the number of wrong answers
 one all-largest pass is worth (``fmpc.policies.deferral``). Chosen on streams of seed 1, never
-the benchmark's."""
+the benchmark's (docs/benchmarks.md)."""
+
+WARM_DEFER_LAM = 0.003
+"""The cost weight of the warm-started deferral policy, shown beside the cold one."""
 
 FAMILY_LAMS: Mapping[str, tuple[float, ...]] = MappingProxyType(
     {"defer": DEFER_LAMS, "neural-ts": DEFAULT_LAMS, "adaptive-ts": DEFAULT_LAMS}
@@ -110,6 +113,16 @@ def learned(family: str, lam: float) -> Method:
     return Method(f"{family}(lam={lam:g})", family, family, MappingProxyType({"lam": lam}))
 
 
+def warm_defer(lam: float) -> Method:
+    """The deferral policy started from the shipped pretrained heads (leave-one-query-out)."""
+    return Method(
+        f"defer+warm(lam={lam:g})",
+        "defer+warm",
+        "defer:warm=builtin",
+        MappingProxyType({"lam": lam}),
+    )
+
+
 def default_methods(
     lams: Sequence[float] | None = None, budget_fraction: float = BUDGET_FRACTION
 ) -> tuple[Method, ...]:
@@ -124,6 +137,7 @@ def default_methods(
     ]
     for family in ("defer", "neural-ts", "adaptive-ts"):
         methods += [learned(family, lam) for lam in (lams or FAMILY_LAMS[family])]
+    methods.append(warm_defer(WARM_DEFER_LAM))
     methods.append(
         Method(
             f"budget({budget_fraction:g}x all-largest)",

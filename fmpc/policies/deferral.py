@@ -89,7 +89,7 @@ class DeferralConfig:
     trained without them is picked); ``seed``.
     """
 
-    lam: float = 0.05
+    lam: float = 0.003
     error_weights: tuple[float, float] = (2.0, 1.0)
     update_every: int = 32
     buffer_size: int = 4096
@@ -98,8 +98,8 @@ class DeferralConfig:
     prior: float = 20.0
     hidden: int = 8
     nu: float = 1.0
-    plan: str = "all"
-    warm_start: str = "builtin"
+    plan: str = "doubtful"
+    warm_start: str = "none"
     exclude: tuple[str, ...] = ()
     seed: int = 0
 

@@ -79,20 +79,25 @@ def encode(tokenizer, questions: Sequence[str]) -> np.ndarray:  # type: ignore[n
 
 def number_questions(numbers: Iterable[int] = NUMBER_RANGE) -> list[tuple[str, str]]:
     """Every ``(question, answer)`` of the number-fact grammar over ``numbers`` (both operands),
-    each template once per operand pair, operands up to ten also written as words."""
+    each template once per operand pair with its operands in digits — how programs write them
+    (``f"is {n} a prime number?"``) — and once more with operands up to ten written as words
+    on a deterministic third of the pairs."""
     values = list(numbers)
     pairs: list[tuple[str, str]] = []
     for _, template in NUMBER_QUESTION_TEMPLATES:
         two = "{b}" in template
         for a in values:
             for b in values if two else [0]:
-                question = template.format(a=_spell(a, b), b=_spell(b, a))
-                pairs.append((question, answer_number_question(question)))
+                questions = {
+                    template.format(a=a, b=b),
+                    template.format(a=_spell(a, b), b=_spell(b, a)),
+                }
+                pairs += [(q, answer_number_question(q)) for q in sorted(questions)]
     return pairs
 
 
 def _spell(n: int, other: int) -> str:
-    """Digits, or the number word for ``n <= 10`` on a deterministic third of operand pairs."""
+    """The number word for ``n <= 10`` on a deterministic third of operand pairs, else digits."""
     if n < len(NUMBER_WORDS) and (7 * n + 3 * other) % 3 == 0:
         return NUMBER_WORDS[n]
     return str(n)

@@ -121,3 +121,14 @@ def test_targets_compare_the_smallest_and_largest_backend_of_each_function() -> 
     assert find.met == {"cost span": True, "hard gap": True, "easy gap": True, "never worse": True}
     rows[1]["false_positive"] = 0.2  # more false positives than the smallest
     assert not function_targets(rows)[0].met["never worse"]
+
+
+def test_number_questions_hold_every_operand_in_digits_as_programs_write_them() -> None:
+    from fmpc.worlds.numbers import answer_number_question
+    from fmpc.zoo.text import NUMBER_RANGE, number_questions
+
+    questions = dict(number_questions())
+    for n in NUMBER_RANGE:  # a one-operand question with its operand from an f-string
+        for question in (f"is {n} a prime number?", f"is {n} even?"):
+            assert questions[question] == answer_number_question(question)
+    assert "is three even?" in questions  # numbers up to ten also appear as words
