@@ -12,7 +12,7 @@ zoo changes, record it again with the same runner on the new zoo: a copy of the 
 ``fmpc/runtime/executor.py`` and ``fmpc/semantics/interpreter.py`` as they were at 99014be (the
 last commit with the thread-per-input runner), with that copy first on ``PYTHONPATH``. Done with
 the weights of 99014be, that reproduced the first ``window_zoo.json`` exactly; the file now in
-``data/`` was recorded so on the zoo merged at 411fb89. (That executor keys its cache by input id
+``data/`` was recorded so on the zoo merged at 9f1b444. (That executor keys its cache by input id
 and has no per-input limits; on these streams, unique ids and no limit reached, neither changes
 anything.)
 
