@@ -32,6 +32,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +154,8 @@ class PerQueryRouter(BasePolicy):
         self.epsilon = float(epsilon)
         self.seed = int(seed)
         self.window = int(window)
-        self._optimizer = optax.adam(learning_rate)
-        self._step = jax.jit(self._update)
+        self.learning_rate = float(learning_rate)
+        self._optimizer = optax.adam(self.learning_rate)
         self._lock = threading.Lock()
         self._pending: PendingInputs[_Pending] = PendingInputs(MAX_PENDING)
         self._set_state(self._initial_state())
@@ -199,7 +200,9 @@ class PerQueryRouter(BasePolicy):
                 return
             z = jnp.asarray((pending.features - self._mean) / self._std())
             y = jnp.asarray(1.0 if feedback.correct else 0.0)
-            params, self._opt_state = self._step(self._params, self._opt_state, z, y)
+            params, self._opt_state = _logistic_step(
+                self._params, self._opt_state, z, y, learning_rate=self.learning_rate
+            )
             self._params = params
             self._w, self._b = np.asarray(params["w"]), float(params["b"])
             self._updates += 1
@@ -208,14 +211,6 @@ class PerQueryRouter(BasePolicy):
         """Drop the oldest begun input of ``input_id``: it will get no feedback."""
         with self._lock:
             self._pending.pop(input_id)
-
-    def _update(self, params: Any, opt_state: Any, z: Any, y: Any) -> tuple[Any, Any]:
-        def loss(p: Any) -> Any:
-            return optax.sigmoid_binary_cross_entropy(jnp.dot(z, p["w"]) + p["b"], y)
-
-        grads = jax.grad(loss)(params)
-        updates, opt_state = self._optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state
 
     def _track(self, features: np.ndarray) -> None:
         """Welford's running mean and variance of the features (for standardising)."""
@@ -495,3 +490,18 @@ def cascade_from_spec(argument: str | None, options: Mapping[str, Any]) -> Casca
     if not argument.strip().isdigit():
         raise PolicyError(f"cascade:{argument}: WARMUP must be a positive integer")
     return CascadePolicy(int(argument))
+
+
+@partial(jax.jit, static_argnames=("learning_rate",))
+def _logistic_step(
+    params: Any, opt_state: Any, z: Any, y: Any, *, learning_rate: float
+) -> tuple[Any, Any]:
+    """One Adam step of the logistic model on ``(z, y)``, compiled once for every policy with
+    the same learning rate."""
+
+    def loss(p: Any) -> Any:
+        return optax.sigmoid_binary_cross_entropy(jnp.dot(z, p["w"]) + p["b"], y)
+
+    grads = jax.grad(loss)(params)
+    updates, opt_state = optax.adam(learning_rate).update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state

@@ -14,6 +14,7 @@ extra context (what the run computed so far, for the adaptive policy), then the 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flax.linen as nn
@@ -88,8 +89,19 @@ class RewardNet(nn.Module):
 def flops_of(jitted: Any, *args: Any, **kwargs: Any) -> float:
     """The FLOPs XLA's cost analysis reports for the jitted function ``jitted`` called with
     ``args`` and ``kwargs`` (0 when XLA does not say). It analyses the lowered computation, so
-    nothing is compiled for it."""
-    analysis = jitted.lower(*args, **kwargs).cost_analysis()
+    nothing is compiled for it. The count depends only on the arguments' types and shapes and the
+    static ``kwargs``, so it is analysed once per such signature (tens of milliseconds each) and
+    read back afterwards, for every policy."""
+    leaves, treedef = jax.tree.flatten(args)
+    types = tuple(jax.typeof(leaf) for leaf in leaves)
+    return _analysed(jitted, treedef, types, tuple(sorted(kwargs.items())))
+
+
+@functools.lru_cache(maxsize=256)
+def _analysed(jitted: Any, treedef: Any, types: tuple[Any, ...], kwargs: tuple[Any, ...]) -> float:
+    # A memo of a pure function, as jax.jit keeps its compiled code: no run sees another's.
+    specs = [jax.ShapeDtypeStruct(t.shape, t.dtype, weak_type=t.weak_type) for t in types]
+    analysis = jitted.lower(*jax.tree.unflatten(treedef, specs), **dict(kwargs)).cost_analysis()
     if isinstance(analysis, list | tuple):
         analysis = analysis[0] if analysis else {}
     return float((analysis or {}).get("flops", 0.0))

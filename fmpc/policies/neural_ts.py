@@ -410,10 +410,12 @@ class NeuralTSPolicy(BasePolicy):
         c = self.config
         n_sites = max(len(binding.order), 1)
         params = thompson.init_params(n_sites, binding.n_backends, c.hidden, binding.extra, c.seed)
-        opt_state = jax.jit(thompson.optimizer(c.learning_rate, c.weight_decay).init)(params)
-        u = jax.jit(
-            lambda ps: jax.tree.map(lambda p: jnp.full(p.shape, c.lambda_reg, jnp.float32), ps)
-        )(params)
+        opt_state, u = thompson.fresh_training(
+            params,
+            learning_rate=c.learning_rate,
+            weight_decay=c.weight_decay,
+            lambda_reg=c.lambda_reg,
+        )
         buffer = ReplayBuffer(c.buffer_size, FEATURES, binding.extra)
         return _Learning(params, opt_state, u, buffer, c.lam, next_update=c.update_every)
 

@@ -67,12 +67,9 @@ class _PlanEpisode(Episode):
 
 
 class _PlanPolicy(BasePolicy):
-    """Follows one ``Plan`` for one run (a probe made per run: never shared)."""
+    """What a ``PlanRunner``'s executor is bound with: every run passes its own episode."""
 
     window = 1
-
-    def __init__(self, plan: Plan) -> None:
-        self.episode = _PlanEpisode(plan)
 
     @property
     def name(self) -> str:
@@ -80,19 +77,32 @@ class _PlanPolicy(BasePolicy):
         return "plan"
 
     def start(self, input_id: str, image: Any, sites: Mapping[int, SiteInfo]) -> Episode:
-        """The plan's episode."""
-        return self.episode
+        """An episode that assigns nothing (a runner passes each run's plan instead)."""
+        return _PlanEpisode(lambda site, execution: None)
 
 
 @dataclass(frozen=True)
 class PlanRunner:
     """Runs a program on inputs with explicit plans, sharing one ``cache`` (what the oracle and
-    cascade calibration use). ``sites`` are the routed sites; ``costs`` as for ``Executor``."""
+    cascade calibration use). ``sites`` are the routed sites; ``costs`` as for ``Executor``.
+    One executor serves every run (each with its plan's episode), so a run costs only itself."""
 
     module: Module
     backends: BackendTable
     cache: ExecutionCache
     costs: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    executor: Executor = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        executor = Executor(
+            self.module,
+            self.backends,
+            _PlanPolicy(),
+            cache=self.cache,
+            costs=self.costs,
+            verify_module=False,
+        )
+        object.__setattr__(self, "executor", executor)
 
     @classmethod
     def of(
@@ -122,25 +132,13 @@ class PlanRunner:
     @property
     def sites(self) -> Mapping[int, SiteInfo]:
         """The sites a plan decides (those without a cascade)."""
-        return self._executor(lambda site, execution: 0).sites
+        return self.executor.sites
 
     def run(self, image: Any, plan: Plan) -> tuple[ExecutionResult, int | None]:
         """Run ``plan`` on ``image``: the result and the first site it left open (or ``None``)."""
-        executor = self._executor(plan)
-        result = executor.run(image)
-        policy = executor.policy
-        assert isinstance(policy, _PlanPolicy)
-        return result, policy.episode.missing
-
-    def _executor(self, plan: Plan) -> Executor:
-        return Executor(
-            self.module,
-            self.backends,
-            _PlanPolicy(plan),
-            cache=self.cache,
-            costs=self.costs,
-            verify_module=False,
-        )
+        episode = _PlanEpisode(plan)
+        result = self.executor.run(image, episode=episode)
+        return result, episode.missing
 
 
 def shared_cache(*caches: ExecutionCache | None) -> ExecutionCache:

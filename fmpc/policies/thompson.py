@@ -39,9 +39,28 @@ def optimizer(learning_rate: float, weight_decay: float) -> optax.GradientTransf
 def init_params(n_sites: int, n_backends: int, hidden: int, extra: int, seed: int) -> Any:
     """Fresh network parameters (from ``seed``), initialised in one compiled call (an eager
     init compiles every initializer's operations one by one, seconds on a busy CPU)."""
+    return _init_params(
+        jnp.int32(seed), n_sites=n_sites, n_backends=n_backends, hidden=hidden, extra=extra
+    )
+
+
+@partial(jax.jit, static_argnames=("n_sites", "n_backends", "hidden", "extra"))
+def _init_params(seed: jax.Array, *, n_sites: int, n_backends: int, hidden: int, extra: int) -> Any:
+    # Compiled once per network shape, whatever the seed: a new policy compiles nothing.
     model = RewardNet(n_sites, n_backends, hidden)
     features = jnp.zeros(FEATURES)
-    return jax.jit(model.init)(jax.random.key(seed), features, jnp.zeros(extra), jnp.int32(0))
+    return model.init(jax.random.key(seed), features, jnp.zeros(extra), jnp.int32(0))
+
+
+@partial(jax.jit, static_argnames=("learning_rate", "weight_decay", "lambda_reg"))
+def fresh_training(
+    params: Any, *, learning_rate: float, weight_decay: float, lambda_reg: float
+) -> tuple[Any, Any]:
+    """The optimizer's initial state for ``params`` and the diagonal ``U`` filled with
+    ``lambda_reg``, compiled once per shape and settings."""
+    opt_state = optimizer(learning_rate, weight_decay).init(params)
+    u = jax.tree.map(lambda p: jnp.full(p.shape, lambda_reg, jnp.float32), params)
+    return opt_state, u
 
 
 def _noise_key(

@@ -18,10 +18,12 @@ choices): it always calls that backend (``via="pin"``), whatever the policy woul
 ``fmpc.call.batch`` op serves all its items in one request per backend.
 
 ``run(image)`` never raises for a failing backend, program or policy: the error is in the result,
-with every call made before it. ``run_window(images)`` runs several inputs at once, one thread per
-input, and batches their backend calls: whenever every run of the window is waiting on a backend
-(or finished), the waiting calls go out as one batch per backend. Answers and traces equal those
-of ``run`` one input at a time.
+with every call made before it. ``run_window(images)`` runs several inputs at once in the
+calling thread and batches their backend calls: each input's run is a generator
+(``SuspendableInterpreter.run_function_steps``) that pauses at every backend call; whenever every
+run of the window is paused (or finished), the waiting calls go out as one batch per backend and
+the runs resume in input order. Answers and traces equal those of ``run`` one input at a time;
+``run`` is the same generator with each call served at once.
 
 The executor holds no per-run state (it lives in each run's ``RunState``) and nothing mutable
 once built, so one executor serves many threads and several executors with different policies
@@ -34,7 +36,6 @@ import contextlib
 import itertools
 import math
 import operator
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,11 +66,13 @@ from fmpc.runtime.policy import (
 from fmpc.runtime.trace import ExecutionResult, SiteCall, Trace, Via
 from fmpc.semantics.errors import ProgramError
 from fmpc.semantics.helpers import HELPERS
-from fmpc.semantics.interpreter import Interpreter, RunState, expected, fits
+from fmpc.semantics.interpreter import RunState, expected, fits
+from fmpc.semantics.suspendable import Steps, SuspendableInterpreter, complete
 from fmpc.semantics.values import ImageValue
 
 MAX_WINDOW = 256
-"""The most inputs ``Executor.run_window`` runs at once (one thread each)."""
+"""The most inputs ``Executor.run_window`` keeps in flight at once (more run as consecutive
+windows): what bounds a window's memory."""
 
 
 class RoutingError(ValueError):
@@ -237,7 +240,6 @@ class _ExecRun(RunState):
         self,
         image: Any,
         started: _Started,
-        batcher: _WindowBatcher | None,
         limits: RunLimits,
         first: _ExecRun | None = None,
     ) -> None:
@@ -248,7 +250,6 @@ class _ExecRun(RunState):
         self._images: dict[int, tuple[Any, str]] = {} if first is None else first._images
         self.episode = started.episode
         self.decision_time = started.seconds
-        self.batcher = batcher
         self.log: list[SiteCall] = []
         self.features: dict[str, float] = {COST_SO_FAR: 0.0, CALLS_SO_FAR: 0.0}
         self.view: Mapping[str, float] = MappingProxyType(self.features)
@@ -312,52 +313,51 @@ class _Outcome:
 
 @dataclass
 class _Request:
+    """What a paused run asks for: ``backend`` called on ``batch``; answered with
+    ``(results, latency_s)``."""
+
     backend: Backend
     batch: list[Args]
     results: list[BackendResult] | None = None
     latency_s: float = 0.0
 
 
-class _WindowBatcher:
-    """Gathers the backend calls of a window's runs and sends them when no run can go on.
+Reply = tuple[list[BackendResult], float]
 
-    ``live`` counts runs that are neither waiting on a call nor finished; when it drops to zero
-    the waiting requests go out, one ``call_batch`` per backend, and their runs resume.
-    """
 
-    def __init__(self, runs: int) -> None:
-        self._cond = threading.Condition()
-        self._live = runs
-        self._pending: list[_Request] = []
+def _serve_now(request: _Request) -> Reply:
+    """Serve one run's request by itself (``Executor.run``)."""
+    start = time.perf_counter()
+    results = call_batch(request.backend, request.batch)
+    return results, time.perf_counter() - start
 
-    def call(self, backend: Backend, batch: list[Args]) -> tuple[list[BackendResult], float]:
-        """Serve ``batch`` with ``backend`` together with the other runs' calls."""
-        request = _Request(backend, batch)
-        with self._cond:
-            self._pending.append(request)
-            self._live -= 1
-            if self._live == 0:
-                self._flush()
-            while request.results is None:
-                self._cond.wait()
-        return request.results, request.latency_s
 
-    def finish(self) -> None:
-        """A run ended: it will make no more calls."""
-        with self._cond:
-            self._live -= 1
-            if self._live == 0 and self._pending:
-                self._flush()
+def _run_together(runs: Sequence[Steps]) -> list[ExecutionResult]:
+    """Drive a window's runs in input order until each pauses at a backend call or finishes;
+    send every waiting call out, one batch per backend; resume them with their results; again
+    until all have finished."""
+    results: list[ExecutionResult | None] = [None] * len(runs)
+    replies: list[tuple[int, Reply | None]] = [(i, None) for i in range(len(runs))]
+    while replies:
+        waiting: list[tuple[int, _Request]] = []
+        for i, reply in replies:
+            try:
+                waiting.append((i, runs[i].send(reply)))
+            except StopIteration as stop:
+                results[i] = stop.value
+        answers = _serve_requests([request for _, request in waiting])
+        replies = [(i, answer) for (i, _), answer in zip(waiting, answers, strict=True)]
+    return [r for r in results if r is not None]
 
-    def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        groups: dict[int, list[_Request]] = {}
-        for request in pending:
-            groups.setdefault(id(request.backend), []).append(request)
-        for requests in groups.values():
-            _serve_together(requests)
-        self._live += len(pending)
-        self._cond.notify_all()
+
+def _serve_requests(requests: list[_Request]) -> list[Reply]:
+    """Serve ``requests`` with one call per backend (in the order backends first appear)."""
+    groups: dict[int, list[_Request]] = {}
+    for request in requests:
+        groups.setdefault(id(request.backend), []).append(request)
+    for group in groups.values():
+        _serve_together(group)
+    return [(r.results or [], r.latency_s) for r in requests]
 
 
 def _serve_together(requests: list[_Request]) -> None:
@@ -393,7 +393,7 @@ def _serve_merged(requests: list[_Request]) -> bool:
 # ---------------------------------------------------------------- the executor
 
 
-class Executor(Interpreter):
+class Executor(SuspendableInterpreter):
     """Runs ``module`` with ``policy`` choosing among ``backends`` at every site execution.
 
     ``cache``: an ``ExecutionCache`` to share backend outputs (none by default). ``fallbacks``:
@@ -442,14 +442,20 @@ class Executor(Interpreter):
 
     # ------------------------------------------------------------ running
 
-    def run(self, image: Any) -> ExecutionResult:
-        """Run the program on ``image``; never raises for a backend, program or policy failure."""
-        return self._execute(image, self._start(image), None)
+    def run(self, image: Any, *, episode: Episode | None = None) -> ExecutionResult:
+        """Run the program on ``image``; never raises for a backend, program or policy failure.
+
+        ``episode``: decide with it instead of starting one with the policy (how the oracle and
+        the calibrated baselines run one explicit plan after another on one executor).
+        """
+        started = self._start(image) if episode is None else _Started(episode, 0.0)
+        return complete(self._execute_steps(image, started), _serve_now)  # type: ignore[no-any-return]
 
     def run_window(self, images: Sequence[Any]) -> list[ExecutionResult]:
         """Run ``images`` together, batching their backend calls; results in input order.
 
-        One thread per input; more than ``MAX_WINDOW`` inputs run as consecutive windows.
+        The runs take turns in the calling thread (see the module docstring); more than
+        ``MAX_WINDOW`` inputs run as consecutive windows.
         """
         images = list(images)
         if len(images) > MAX_WINDOW:
@@ -458,32 +464,13 @@ class Executor(Interpreter):
         if len(images) <= 1:
             return [self.run(image) for image in images]
         started = self._start_window(images)
-        batcher = _WindowBatcher(len(images))
-        results: list[ExecutionResult | None] = [None] * len(images)
-        crashes: list[BaseException] = []
-
-        def work(i: int) -> None:
-            try:
-                results[i] = self._execute(images[i], started[i], batcher)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                crashes.append(exc)
-            finally:
-                batcher.finish()
-
-        threads = [
-            threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(images))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if crashes:
-            raise crashes[0]
-        return [r for r in results if r is not None]
+        return _run_together(
+            [self._execute_steps(image, s) for image, s in zip(images, started, strict=True)]
+        )
 
     def new_run(self, image: Any) -> RunState:
         """A fresh run with the policy's episode for ``image`` started."""
-        return _ExecRun(image, self._start(image), None, self.limits)
+        return _ExecRun(image, self._start(image), self.limits)
 
     def _start(self, image: Any) -> _Started:
         input_id = str(getattr(image, "id", ""))
@@ -514,26 +501,25 @@ class Executor(Interpreter):
         share = (time.perf_counter() - start) / len(images)
         return [_Started(episode, share) for episode in episodes]
 
-    def _execute(
-        self, image: Any, started: _Started, batcher: _WindowBatcher | None
-    ) -> ExecutionResult:
-        run = _ExecRun(image, started, batcher, self.limits)
+    def _execute_steps(self, image: Any, started: _Started) -> Steps:
+        """One input's run, pausing at every backend call; returns its ``ExecutionResult``."""
+        run = _ExecRun(image, started, self.limits)
         error = started.error
         answer = None
         if error is None:
             try:
-                answer = self.run_function(self.module.entry, [image], run)
+                answer = yield from self.run_function_steps(self.module.entry, [image], run)
             except ProgramError as exc:
                 error = str(exc)
         if error is None and run.memo is not None:
-            answer, error = self._recheck(image, run, answer)
+            answer, error = yield from self._recheck_steps(image, run, answer)
         policy_cost = float(getattr(run.episode, "compute_cost", 0.0) or 0.0)
         trace = Trace(run.input_id, tuple(run.log), policy_cost, run.decision_time)
         return ExecutionResult(
             run.input_id, None if error else answer, trace.total_cost, trace, error
         )
 
-    def _recheck(self, image: Any, run: _ExecRun, answer: Any) -> tuple[Any, str | None]:
+    def _recheck_steps(self, image: Any, run: _ExecRun, answer: Any) -> Steps:
         """Ask the episode whether to run again (``Episode.recheck``); if so, run the program a
         second time with its plan and answer with that run (the first answer if it fails)."""
         assert run.episode is not None
@@ -548,9 +534,9 @@ class Executor(Interpreter):
         if not plan:
             return answer, None
         replanned = _Started(_Replanned(run.episode, plan), 0.0)
-        second = _ExecRun(image, replanned, run.batcher, self.limits, run)
+        second = _ExecRun(image, replanned, self.limits, run)
         with contextlib.suppress(ProgramError):  # else the first answer stands
-            answer = self.run_function(self.module.entry, [image], second)
+            answer = yield from self.run_function_steps(self.module.entry, [image], second)
         run.log += second.log
         run.decision_time += second.decision_time
         return answer, None
@@ -559,10 +545,18 @@ class Executor(Interpreter):
 
     def call_routable(self, op: CallOp, args: list[Any], run: RunState) -> Any:
         """Serve one execution of ``op`` through the policy, the cache and the backends."""
-        return self._serve(op, [tuple(args)], _as_exec(run))[0]
+        return complete(self._serve_steps(op, [tuple(args)], _as_exec(run)), _serve_now)[0]
+
+    def call_routable_steps(self, op: CallOp, args: list[Any], run: RunState) -> Steps:
+        """``call_routable``, pausing at each backend call."""
+        return (yield from self._serve_steps(op, [tuple(args)], _as_exec(run)))[0]
 
     def visit_BatchCallOp(self, op: BatchCallOp, args: list[Any], run: RunState) -> Any:
         """Serve every item of a batched call (one request per backend) and check the outputs."""
+        return complete(self.steps_BatchCallOp(op, args, run), _serve_now)
+
+    def steps_BatchCallOp(self, op: BatchCallOp, args: list[Any], run: RunState) -> Steps:
+        """``visit_BatchCallOp``, pausing at each backend call."""
         positions = op.batched
         lists = [args[i] for i in positions]
         n = len(lists[0])
@@ -574,7 +568,7 @@ class Executor(Interpreter):
             tuple(args[j][k] if j in positions else args[j] for j in range(len(args)))
             for k in range(n)
         ]
-        outputs = self._serve(op, batch, _as_exec(run)) if n else []
+        outputs = (yield from self._serve_steps(op, batch, _as_exec(run))) if n else []
         element = op.result.type.element if isinstance(op.result.type, ListType) else None
         for value in outputs:
             if self.check_results and element is not None and not fits(value, element):
@@ -586,13 +580,22 @@ class Executor(Interpreter):
     def run_region(self, region: Region, args: Sequence[Any], run: RunState) -> list[Any]:
         """The interpreter's ``run_region``, first checking the input's time limit (so that a
         loop without backend calls cannot run past it)."""
+        self._check_time(region, run)
+        return super().run_region(region, args, run)
+
+    def run_region_steps(self, region: Region, args: Sequence[Any], run: RunState) -> Steps:
+        """``run_region`` as a generator, with the same time check."""
+        self._check_time(region, run)
+        return (yield from super().run_region_steps(region, args, run))
+
+    def _check_time(self, region: Region, run: RunState) -> None:
         if isinstance(run, _ExecRun):
             problem = run.meter.overtime()
             if problem is not None:
                 raise self.error(region.parent or self.module.entry, problem)
-        return super().run_region(region, args, run)
 
-    def _serve(self, op: CallOp, items: list[Args], run: _ExecRun) -> list[Any]:
+    def _serve_steps(self, op: CallOp, items: list[Args], run: _ExecRun) -> Steps:
+        """Every item's output at site ``op``: decided, looked up, called (pausing), recorded."""
         problem = run.meter.add_calls(len(items))
         if problem is not None:
             raise self.error(op, problem)
@@ -601,7 +604,7 @@ class Executor(Interpreter):
         pending = self._first_attempts(op, site, len(items), first, run)
         outputs: list[Any] = [None] * len(items)
         while pending:
-            outcomes = self._call_round(op, site, items, pending, run)
+            outcomes = yield from self._call_round(op, site, items, pending, run)
             pending = []
             failed: list[_Outcome] = []
             for outcome in outcomes:
@@ -656,8 +659,9 @@ class Executor(Interpreter):
 
     def _call_round(
         self, op: CallOp, site: _Site, items: list[Args], attempts: list[_Attempt], run: _ExecRun
-    ) -> list[_Outcome]:
-        """Every attempt's outcome, in order: from the cache, else one call per backend."""
+    ) -> Steps:
+        """Every attempt's outcome, in order: from the cache, else one call per backend (each a
+        ``_Request`` the run pauses on)."""
         outcomes: list[_Outcome | None] = [None] * len(attempts)
         groups: dict[int, list[int]] = {}
         keys: list[Any] = []
@@ -676,7 +680,8 @@ class Executor(Interpreter):
                 groups.setdefault(id(attempt.backend), []).append(i)
         for indices in groups.values():
             backend = attempts[indices[0]].backend
-            results, latency = self._call(backend, [items[attempts[i].item] for i in indices], run)
+            request = _Request(backend, [items[attempts[i].item] for i in indices])
+            results, latency = yield request
             for i, result in zip(indices, results, strict=True):
                 outcomes[i] = _Outcome(attempts[i], result, latency, False)
                 key = keys[i]
@@ -702,16 +707,6 @@ class Executor(Interpreter):
         return self.cache.key(
             run.input_key, op.site, op.fn, attempt.backend.name, items[attempt.item]
         )
-
-    @staticmethod
-    def _call(
-        backend: Backend, batch: list[Args], run: _ExecRun
-    ) -> tuple[list[BackendResult], float]:
-        if run.batcher is not None:
-            return run.batcher.call(backend, batch)
-        start = time.perf_counter()
-        results = call_batch(backend, batch)
-        return results, time.perf_counter() - start
 
     def _next_step(self, site: _Site, outcome: _Outcome) -> _Attempt | None:
         """What to call next for this item: a cascade escalation, a fallback, or nothing."""

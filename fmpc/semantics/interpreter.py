@@ -131,6 +131,25 @@ _RUNTIME_CLASSES: Mapping[Type, type] = MappingProxyType(
 )
 
 
+Step = tuple[Op, Rule, tuple[Value, ...], tuple[Value, ...]]
+"""One op of a region as the interpreter runs it: ``(op, rule, operands, results)``."""
+
+
+def _regions(func: Op) -> list[Region]:
+    """Every region of ``func``, nested ones included."""
+    return [region for op in func.walk() for region in op.regions]
+
+
+def bind_results(env: dict[Value, Any], results: tuple[Value, ...], value: Any) -> None:
+    """Bind an op's ``value`` to its ``results`` in ``env``: the value itself for one result,
+    one item each for several, nothing for none."""
+    if len(results) == 1:
+        env[results[0]] = value
+    elif results:
+        for result, item in zip(results, value, strict=True):
+            env[result] = item
+
+
 class RunState:
     """The state of one run: the input, the value of every SSA value computed so far, and how
     many times each routable call site ran. Subclasses of ``Interpreter`` may extend it (see
@@ -202,6 +221,10 @@ class Interpreter:
         self.helpers: Mapping[str, Callable[..., Any]] = MappingProxyType(dict(helpers))
         self.check_results = check_results
         self.rules: Mapping[type[Op], Rule] = MappingProxyType(self._build_rules())
+        self._generic = type(self).execute is not Interpreter.execute
+        self._steps: Mapping[Region, tuple[Step, ...]] = MappingProxyType(
+            {region: self._resolve(region) for region in _regions(module.entry)}
+        )
         self._check_helpers()
 
     # ------------------------------------------------------------ running
@@ -231,15 +254,33 @@ class Interpreter:
     def run_region(self, region: Region, args: Sequence[Any], run: RunState) -> list[Any]:
         """Bind ``args`` to the region's arguments, run its ops and return what it yields.
 
-        Leaving by return/break/continue raises the matching signal instead.
+        Leaving by return/break/continue raises the matching signal instead. Each op runs as
+        ``execute`` would run it, from the region's steps resolved once (``steps``).
         """
         env = run.env
         for arg, value in zip(region.args, args, strict=True):
             env[arg] = value
-        yielded: Any = []
-        for op in region.ops:
-            yielded = self.execute(op, run)
+        if self._generic:
+            yielded: Any = []
+            for op in region.ops:
+                yielded = self.execute(op, run)
+            return list(yielded)
+        yielded = []
+        for op, rule, operands, results in self.steps(region):
+            try:
+                yielded = rule(op, [env[v] for v in operands], run)
+            except (_Exit, ProgramError):
+                raise
+            except Exception as exc:
+                raise self.error(op, f"{type(exc).__name__}: {exc}") from exc
+            bind_results(env, results, yielded)
         return list(yielded)
+
+    def steps(self, region: Region) -> tuple[Step, ...]:
+        """The region's ops with their rules, operands and results, resolved once per region of
+        the module (other regions are resolved on each call)."""
+        found = self._steps.get(region)
+        return found if found is not None else self._resolve(region)
 
     def execute(self, op: Op, run: RunState) -> Any:
         """Run one op: evaluate its rule on its operand values and bind its results.
@@ -255,7 +296,7 @@ class Interpreter:
             raise
         except Exception as exc:
             raise self.error(op, f"{type(exc).__name__}: {exc}") from exc
-        self._bind(op, out, run)
+        bind_results(run.env, tuple(op.results), out)
         return out
 
     def error(self, op: Op, reason: str) -> ProgramError:
@@ -274,6 +315,17 @@ class Interpreter:
             if type(op) not in rules:
                 rules[type(op)] = self._rule_for(type(op))
         return rules
+
+    def _resolve(self, region: Region) -> tuple[Step, ...]:
+        return tuple(
+            (
+                op,
+                self.rules.get(type(op)) or self._rule_for(type(op)),
+                tuple(op.operands),
+                tuple(op.results),
+            )
+            for op in region.ops
+        )
 
     def _rule_for(self, cls: type[Op]) -> Rule:
         for klass in cls.__mro__:
@@ -294,14 +346,6 @@ class Interpreter:
                 f"no implementation of library helper(s) {', '.join(missing)}; "
                 "pass helpers={**HELPERS, name: function, ...}"
             )
-
-    def _bind(self, op: Op, out: Any, run: RunState) -> None:
-        results = op.results
-        if len(results) == 1:
-            run.env[results[0]] = out
-        elif results:
-            for result, value in zip(results, out, strict=True):
-                run.env[result] = value
 
     @staticmethod
     def pack(op: Op, values: Sequence[Any]) -> Any:
@@ -553,6 +597,11 @@ class Interpreter:
             raise
         except Exception as exc:
             raise self.backend_error(op, f"the backend raised {type(exc).__name__}: {exc}") from exc
+        return self.checked(op, value, result_type)
+
+    def checked(self, op: CallOp, value: Any, result_type: Type) -> Any:
+        """``value``, or a ``BackendError`` at ``op`` if it is not of ``result_type`` (with
+        ``check_results``)."""
         if self.check_results and not fits(value, result_type):
             raise self.backend_error(
                 op, f"the backend returned {_show(value)}, expected {expected(result_type)}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fmpc.runtime.backends.base import Args, BackendResult
-from fmpc.runtime.backends.jax import JaxBackend
+from fmpc.runtime.backends.jax import JaxBackend, StageTimes
 from fmpc.zoo import serving
 from fmpc.zoo.models import CropClassifier, Detector, MonolithicVQA, TextModel
 from fmpc.zoo.scene_questions import VQA_ANSWERS
@@ -179,6 +179,12 @@ class LazyBackend:
     def cost(self, args: Args) -> float:
         """Measured FLOPs of serving ``args`` alone (XLA cost analysis)."""
         return self.loaded().cost(args)
+
+    def timings(self) -> StageTimes:
+        """The loaded backend's ``timings()`` (all zero before it is loaded)."""
+        with self._lock:
+            backend = self._backend
+        return backend.timings() if backend is not None else StageTimes()
 
     def __call__(self, batch: Sequence[Args]) -> list[BackendResult]:
         """Serve ``batch`` (see ``fmpc.runtime.backends.base.Backend``)."""

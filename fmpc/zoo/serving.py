@@ -76,10 +76,22 @@ def canvas(patch: PatchValue) -> np.ndarray:
         height = max(1, round(patch.height * scale))
         pixels = resize_pixels(pixels, height, max(1, round(patch.width * scale)))
     out = np.empty((CANVAS, CANVAS, 3), np.float32)
-    out[...] = np.median(pixels.reshape(-1, 3), axis=0) if pixels.size else 0.0
+    out[...] = channel_medians(pixels) if pixels.size else 0.0
     height, width = pixels.shape[:2]
     out[CANVAS - height :, :width] = pixels
     return out
+
+
+def channel_medians(pixels: np.ndarray) -> np.ndarray:
+    """Each colour channel's median of non-empty ``(H, W, 3)`` pixels: the very numbers of
+    ``np.median(pixels.reshape(-1, 3), axis=0)`` (NaN for a channel with a NaN), in about half its
+    time, by partitioning each channel's contiguous row once around the middle and the end."""
+    rows = np.ascontiguousarray(pixels.reshape(-1, 3).T)
+    n = rows.shape[1]
+    middle = (n // 2 - 1, n // 2) if n % 2 == 0 else (n // 2,)
+    part = np.partition(rows, (*middle, n - 1), axis=1)
+    medians = part[:, middle[0] : middle[-1] + 1].mean(axis=1)
+    return np.where(np.isnan(part[:, -1]), np.nan, medians)  # NaNs partition to the end
 
 
 def detector_outputs(raw: jnp.ndarray) -> dict[str, jnp.ndarray]:

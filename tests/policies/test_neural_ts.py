@@ -317,3 +317,31 @@ def test_adaptive_decisions_see_what_ran_and_are_window_independent() -> None:
     assert context.shape == (3 + 4 * len(SITES),)
     assert context[3:7].tolist() == pytest.approx([1.0, 0.6, 0.0, 1.0])  # site 3 ran
     assert context[7:].tolist() == [0.0] * 4  # site 7 did not
+
+
+def test_flops_are_analysed_once_per_signature_and_equal_a_fresh_analysis() -> None:
+    from fmpc.policies import encoder
+
+    @jax.jit
+    def affine(x: jax.Array, w: jax.Array) -> jax.Array:
+        return x @ w + 1.0
+
+    x, w = np.ones((3, 4), np.float32), np.ones((4, 5), np.float32)
+    direct = affine.lower(x, w).cost_analysis()
+    direct = direct[0] if isinstance(direct, list | tuple) else direct
+    assert encoder.flops_of(affine, x, w) == float(direct["flops"]) > 0
+    before = encoder._analysed.cache_info().hits
+    assert encoder.flops_of(affine, 2 * x, 3 * w) == float(direct["flops"])  # same signature
+    assert encoder._analysed.cache_info().hits == before + 1
+    assert encoder.flops_of(affine, np.ones((6, 4), np.float32), w) > direct["flops"]
+
+
+def test_fresh_policies_start_from_identical_parameters() -> None:
+    from fmpc.policies import thompson
+
+    first = thompson.init_params(2, 3, 16, 4, seed=5)
+    again = thompson.init_params(2, 3, 16, 4, seed=5)
+    other = thompson.init_params(2, 3, 16, 4, seed=6)
+    same = jax.tree.map(lambda a, b: bool(np.array_equal(a, b)), first, again)
+    assert all(jax.tree.leaves(same))
+    assert not all(jax.tree.leaves(jax.tree.map(np.array_equal, first, other)))

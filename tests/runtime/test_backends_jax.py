@@ -192,3 +192,17 @@ def test_concurrent_callers_share_one_compilation() -> None:
 def test_rejects_empty_buckets() -> None:
     with pytest.raises(ValueError, match="batch_buckets"):
         JaxBackend("x", "f", lambda p, x: x, {}, batch_buckets=())
+
+
+def test_timings_say_where_the_time_went() -> None:
+    module, variables = _mlp(8)
+    backend = JaxBackend.from_linen("mlp", "exists", module, variables, batch_buckets=(1, 4))
+    assert backend.timings().calls == 0
+    backend(_inputs(3))
+    first = backend.timings()
+    backend(_inputs(2))
+    second = backend.timings() - first
+    assert (first.calls, first.items, second.calls, second.items) == (1, 3, 1, 2)
+    assert first.compile_s > 0 and second.compile_s == 0  # the bucket of 4 was compiled once
+    assert second.compute_s > 0 and second.preprocess_s > 0 and second.postprocess_s > 0
+    assert second.total_s < backend.timings().total_s

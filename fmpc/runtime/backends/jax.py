@@ -15,11 +15,15 @@ A call runs in four steps:
 **Cost is measured, never declared**: XLA's cost analysis of the compiled executable gives its
 FLOPs for the bucket's shape; each item is charged ``flops / bucket_size``. It runs on JAX's
 default device (CPU, GPU or TPU) with no code change.
+
+``timings()`` says where the backend's time went so far: preparing inputs (steps 1-2), running
+the compiled function with its transfers (step 3) and reading outputs back (step 4).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +41,44 @@ Postprocess = Callable[[Any, Args], tuple[Any, float]]
 
 DEFAULT_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 """Batch sizes compiled for: a batch is padded up to the next one and split above the last."""
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    """Wall seconds a backend spent in each stage since it was made, over ``calls`` calls of
+    ``items`` items in all (compilation is counted in ``compile_s``, not in ``compute_s``)."""
+
+    calls: int = 0
+    items: int = 0
+    preprocess_s: float = 0.0
+    compute_s: float = 0.0
+    postprocess_s: float = 0.0
+    compile_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        """Every stage's seconds together."""
+        return self.preprocess_s + self.compute_s + self.postprocess_s + self.compile_s
+
+    def __add__(self, other: StageTimes) -> StageTimes:
+        return StageTimes(
+            self.calls + other.calls,
+            self.items + other.items,
+            self.preprocess_s + other.preprocess_s,
+            self.compute_s + other.compute_s,
+            self.postprocess_s + other.postprocess_s,
+            self.compile_s + other.compile_s,
+        )
+
+    def __sub__(self, other: StageTimes) -> StageTimes:
+        return StageTimes(
+            self.calls - other.calls,
+            self.items - other.items,
+            self.preprocess_s - other.preprocess_s,
+            self.compute_s - other.compute_s,
+            self.postprocess_s - other.postprocess_s,
+            self.compile_s - other.compile_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +132,7 @@ class JaxBackend(NamedBackend):
         self._buckets = buckets
         self._executables: dict[tuple[_Signature, int], _Executable] = {}
         self._lock = threading.Lock()
+        self._times = StageTimes()
 
     @classmethod
     def from_linen(
@@ -125,6 +168,15 @@ class JaxBackend(NamedBackend):
         """How many executables (one per input signature and batch bucket) were compiled."""
         with self._lock:
             return len(self._executables)
+
+    def timings(self) -> StageTimes:
+        """Where the backend's time went so far (see ``StageTimes``)."""
+        with self._lock:
+            return self._times
+
+    def _spent(self, stages: StageTimes) -> None:
+        with self._lock:
+            self._times = self._times + stages
 
     def cost(self, args: Args) -> float:
         """Measured FLOPs of serving ``args`` alone (the batch-of-1 executable).
@@ -194,6 +246,7 @@ class JaxBackend(NamedBackend):
 
     def __call__(self, batch: Sequence[Args]) -> list[BackendResult]:
         """Serve ``batch``: group by input signature, pad to buckets, run, postprocess."""
+        start = time.perf_counter()
         results: list[BackendResult | None] = [None] * len(batch)
         groups: dict[_Signature, list[_Item]] = {}
         for i, args in enumerate(batch):
@@ -202,6 +255,7 @@ class JaxBackend(NamedBackend):
                 results[i] = item
             else:
                 groups.setdefault(item.signature, []).append(item)
+        self._spent(StageTimes(1, len(batch), preprocess_s=time.perf_counter() - start))
         for items in groups.values():
             for chunk in _chunks(items, self._buckets[-1]):
                 for item, result in zip(chunk, self._run(chunk, batch), strict=True):
@@ -224,15 +278,27 @@ class JaxBackend(NamedBackend):
         bucket = self._bucket(len(chunk))
         try:
             executable = self._executable(chunk[0].signature, bucket)
-            inputs = chunk[0].signature.treedef.unflatten(_stack(chunk, bucket))
+            start = time.perf_counter()
+            stacked = _stack(chunk, bucket)
+            ready = time.perf_counter()
+            inputs = chunk[0].signature.treedef.unflatten(stacked)
             outputs = jax.device_get(executable.compiled(self._params, *inputs))
+            done = time.perf_counter()
         except Exception as exc:  # compile or run failure: the chunk fails together
             error = self._failure("run", exc)
             return [BackendResult.failure(error) for _ in chunk]
         cost = executable.flops / bucket
-        return [
+        finished = [
             self._finish(outputs, row, batch[item.index], cost) for row, item in enumerate(chunk)
         ]
+        self._spent(
+            StageTimes(
+                preprocess_s=ready - start,
+                compute_s=done - ready,
+                postprocess_s=time.perf_counter() - done,
+            )
+        )
+        return finished
 
     def _finish(self, outputs: Any, row: int, args: Args, cost: float) -> BackendResult:
         try:
@@ -249,8 +315,11 @@ class JaxBackend(NamedBackend):
         with self._lock:
             executable = self._executables.get(key)
             if executable is None:
+                start = time.perf_counter()
                 executable = self._compile(signature, bucket)
                 self._executables[key] = executable
+                seconds = time.perf_counter() - start
+                self._times = self._times + StageTimes(compile_s=seconds)
             return executable
 
     def _compile(self, signature: _Signature, bucket: int) -> _Executable:
