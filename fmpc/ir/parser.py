@@ -297,11 +297,18 @@ class _Parser:
         if self.tok.kind == "string":
             file = self.string(self.take("string", "a file name"))
             self.expect(":")
-        line = int(self.take("number", "a line number").text)
+        line = self.count("a line number")
         self.expect(":")
-        col = int(self.take("number", "a column number").text)
+        col = self.count("a column number")
         self.expect(")")
         return Location(file, line, col)
+
+    def count(self, what: str) -> int:
+        """A whole number >= 0 (a location's line or column); located error otherwise."""
+        tok = self.take("number", what)
+        if not tok.text.isdigit():
+            raise self.error(f"expected {what}", tok)
+        return int(tok.text)
 
 
 def _hint(name: str) -> str | None:

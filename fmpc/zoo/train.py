@@ -318,13 +318,7 @@ def learning_curve_point(
     weights = {model.name: {**params, "tower": tower_params(data.weights)}}
     backend = build_backend(row, data.weights, params=weights)
 
-    def answer(items: Sequence[tuple[ImageValue, str]]) -> list[str | None]:
-        out: list[str | None] = []
-        for start in range(0, len(items), evaluate.BATCH):
-            results = backend(list(items[start : start + evaluate.BATCH]))
-            out += [r.output if r.ok else None for r in results]
-        return out
-
+    answer = _answerer(backend)
     example = data.held_out["easy"][0]
     per_question = backend.cost((example, "is there a 7?")) - tower_flops(data.weights)
     flops = 3.0 * step * model.batch_size * QUESTIONS_PER_SCENE * per_question
@@ -413,10 +407,8 @@ def _rounded(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
 
 
-def bench_report(row: BackendSpec, directory: Path, seed: int, scale: float = 1.0) -> dict:
-    """The monolithic backend's held-out accuracy per question form and per task
-    (``fmpc.zoo.bench_questions.report``)."""
-    backend = build_backend(row, directory)
+def _answerer(backend: Any) -> Callable[[Sequence[tuple[ImageValue, str]]], list[str | None]]:
+    """The monolithic ``backend`` as a function from (image, question) items to answers."""
 
     def answer(items: Sequence[tuple[ImageValue, str]]) -> list[str | None]:
         out: list[str | None] = []
@@ -425,6 +417,15 @@ def bench_report(row: BackendSpec, directory: Path, seed: int, scale: float = 1.
             out += [r.output if r.ok else None for r in results]
         return out
 
+    return answer
+
+
+def bench_report(row: BackendSpec, directory: Path, seed: int, scale: float = 1.0) -> dict:
+    """The monolithic backend's held-out accuracy per question form and per task
+    (``fmpc.zoo.bench_questions.report``)."""
+    backend = build_backend(row, directory)
+
+    answer = _answerer(backend)
     return report(answer, seed, max(int(400 * scale), 20), max(int(16 * scale), 2))
 
 

@@ -287,3 +287,9 @@ def test_bad_paths_and_arguments(tmp_path: Path, argv: list[str]) -> None:
     status, output = fmpc(*(a.format(d=tmp_path) for a in argv))
     assert_reported(status, output)
     assert status == 1
+
+
+def test_a_location_with_a_fractional_column_is_a_located_error() -> None:
+    text = IR_TEXT.replace("loc(4:61)", "loc(4:6.1)", 1)
+    assert text != IR_TEXT
+    with_file("prog.fmp", text, lambda p: fmpc("opt", str(p)))
