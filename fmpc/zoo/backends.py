@@ -71,23 +71,25 @@ def build_backend(
     by model name, e.g. right after training)."""
     loaded = {m: (params or {}).get(m) or load_params(m, directory) for m in row.models}
     models = [spec(m) for m in row.models]
-    tokenizer = None
-    if models[0].family in ("text", "vqa"):
-        name = VQA_TOKENIZER if models[0].family == "vqa" else TOKENIZER
-        tokenizer = load_tokenizer(directory / name)
+    tokenizer = _tokenizer(models[0], directory)
     first = module_of(models[0], len(tokenizer) if tokenizer is not None else 0)
     apply, weights, pre, post = _parts(row, first, models, loaded, tokenizer)
     return JaxBackend(row.name, row.function, apply, weights, preprocess=pre, postprocess=post)
+
+
+def _tokenizer(model: ModelSpec, directory: Path) -> Any:
+    """The tokenizer a text or monolithic model reads its questions with (``None`` for the
+    others)."""
+    if model.family not in ("text", "vqa"):
+        return None
+    return load_tokenizer(directory / (VQA_TOKENIZER if model.family == "vqa" else TOKENIZER))
 
 
 def serving_io(row: BackendSpec, directory: Path = WEIGHTS_DIR) -> tuple[Any, Any]:
     """The ``(preprocess, postprocess)`` of ``row``'s backend, without loading its weights
     (what an artifact pairs with the backend's exported computation)."""
     models = [spec(m) for m in row.models]
-    tokenizer = None
-    if models[0].family in ("text", "vqa"):
-        name = VQA_TOKENIZER if models[0].family == "vqa" else TOKENIZER
-        tokenizer = load_tokenizer(directory / name)
+    tokenizer = _tokenizer(models[0], directory)
     first = module_of(models[0], len(tokenizer) if tokenizer is not None else 0)
     _, _, pre, post = _parts(row, first, models, dict.fromkeys(row.models), tokenizer)
     return pre, post
