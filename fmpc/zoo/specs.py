@@ -16,11 +16,16 @@ from typing import Any
 FAMILIES: tuple[str, ...] = ("detector", "classifier", "text", "vqa")
 """Model families: grid detector, crop classifier, number-fact text model, monolithic VQA."""
 
+STORAGE: tuple[str, ...] = ("float32", "int8")
+"""How a model's weights can ship (``ModelSpec.storage``)."""
+
 
 @dataclass(frozen=True)
 class ModelSpec:
     """One zoo model. ``config``: keyword arguments of the family's Flax class; ``resolution``:
-    the crop side fed to a classifier (0 otherwise)."""
+    the crop side fed to a classifier (0 otherwise); ``storage``: how its weights ship,
+    ``float32`` or ``int8`` (weight matrices as int8 with one float32 scale per output column,
+    ``fmpc.zoo.store``)."""
 
     name: str
     family: str
@@ -30,18 +35,30 @@ class ModelSpec:
     learning_rate: float = 3e-3
     resolution: int = 0
     doc: str = ""
+    storage: str = "float32"
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise ValueError(f"model {self.name!r}: unknown family {self.family!r}")
+        if self.storage not in STORAGE:
+            raise ValueError(f"model {self.name!r}: unknown storage {self.storage!r}")
 
 
 def _spec(name: str, family: str, steps: int, doc: str, **config: Any) -> ModelSpec:
     resolution = int(config.pop("resolution", 0))
     learning_rate = float(config.pop("learning_rate", 3e-3))
     batch_size = int(config.pop("batch_size", 32))
+    storage = str(config.pop("storage", "float32"))
     return ModelSpec(
-        name, family, MappingProxyType(config), steps, batch_size, learning_rate, resolution, doc
+        name,
+        family,
+        MappingProxyType(config),
+        steps,
+        batch_size,
+        learning_rate,
+        resolution,
+        doc,
+        storage,
     )
 
 
@@ -136,6 +153,7 @@ ZOO: tuple[ModelSpec, ...] = (
         heads=4,
         batch_size=16,
         learning_rate=1e-3,
+        storage="int8",
     ),
 )
 """Every zoo model, small to large within a family."""

@@ -201,3 +201,31 @@ def test_the_monolithic_model_ships_its_frozen_tower_once(tmp_path):
     loaded = load_params("vqa-xl", tmp_path)
     assert set(loaded) == {"answer", "tower"}
     np.testing.assert_array_equal(loaded["tower"]["Conv_0"]["kernel"], tower["Conv_0"]["kernel"])
+
+
+def test_int8_storage_keeps_weights_within_half_a_step_and_small_arrays_exact(tmp_path):
+    import numpy as np
+    from flax import serialization
+
+    from fmpc.zoo.store import load_params, save_params, weights_path
+
+    rng = np.random.default_rng(0)
+    kernel = rng.standard_normal((64, 128)).astype(np.float32)
+    kernel[:, 3] = 0.0  # a dead column keeps a usable scale
+    bias = rng.standard_normal(128).astype(np.float32)
+    save_params("det-l", {"Conv_0": {"bias": bias}}, tmp_path)  # the shared tower
+    save_params("vqa-xl", {"Dense_0": {"kernel": kernel, "bias": bias}}, tmp_path)
+    stored = serialization.msgpack_restore(weights_path("vqa-xl", tmp_path).read_bytes())
+    assert stored["Dense_0"]["kernel"]["__int8__"].dtype == np.int8
+    np.testing.assert_array_equal(stored["Dense_0"]["bias"], bias)
+    loaded = load_params("vqa-xl", tmp_path)["Dense_0"]
+    step = np.abs(kernel).max(axis=0) / 127.0
+    assert np.all(np.abs(loaded["kernel"] - kernel) <= step / 2 + 1e-7)
+    assert loaded["kernel"].dtype == np.float32
+    np.testing.assert_array_equal(loaded["kernel"][:, 3], 0.0)
+    np.testing.assert_array_equal(loaded["bias"], bias)
+
+
+def test_every_shipped_weight_file_is_under_five_megabytes():
+    sizes = {path.name: path.stat().st_size for path in WEIGHTS_DIR.iterdir()}
+    assert sizes and max(sizes.values()) < 5 * 2**20, sizes
