@@ -44,12 +44,12 @@ their documented default of 0.05. Their costs are normalised per site (the large
 costs 1), so these are not the paper's 0.001-0.005, which weigh costs in millions of
 parameters."""
 
-DEFER_LAMS: tuple[float, ...] = (0.001, 0.003, 0.03)
+DEFER_LAMS: tuple[float, ...] = (0.001, 0.01, 0.03, 0.1)
 """The cost weights the deferral policy is swept over by default: the number of wrong answers
 one all-largest pass is worth (``fmpc.policies.deferral``). Chosen on streams of seed 1, never
 the benchmark's (docs/benchmarks.md)."""
 
-WARM_DEFER_LAM = 0.003
+WARM_DEFER_LAM = 0.01
 """The cost weight of the warm-started deferral policy, shown beside the cold one."""
 
 FAMILY_LAMS: Mapping[str, tuple[float, ...]] = MappingProxyType(

@@ -25,11 +25,9 @@ from typing import Any
 import numpy as np
 
 from fmpc.bench.harness import compile_for_bench, plan_benchmark, routing_problem
-from fmpc.policies.deferral import WARM_START, DeferralConfig, reference_cost
-from fmpc.policies.deferral_features import FEATURES, image_statistics, run_features
+from fmpc.policies.deferral import WARM_START, DeferralConfig, initial_heads, reference_cost
+from fmpc.policies.deferral_features import image_statistics, run_features
 from fmpc.policies.deferral_model import (
-    HEADS,
-    Head,
     Standardizer,
     WarmStart,
     fit_heads,
@@ -102,11 +100,7 @@ def fit_warm_start(rows: Sequence[Rows], config: DeferralConfig) -> WarmStart:
     ones = np.ones(len(x), np.float32)
     standardizer = Standardizer.of(x, ones)
     z = standardizer(x)
-    n = len(FEATURES)
-    heads = {
-        "wrong": Head.initial("wrong", n, config.hidden, config.seed),
-        **{name: Head.initial(name, n, 0, config.seed, config.prior) for name in HEADS[1:]},
-    }
+    heads = initial_heads(config)
     data = {
         "wrong": (wrong, ones),
         "fix": (large_right, wrong),

@@ -54,6 +54,7 @@ from fmpc.policies.deferral_features import (
 )
 from fmpc.policies.deferral_model import (
     HEADS,
+    INITIAL_RATES,
     Head,
     Standardizer,
     WarmStart,
@@ -86,7 +87,9 @@ class DeferralConfig:
     samples of ``fix`` and ``brk``; ``plan``: what a re-check upgrades (``PLANS``);
     ``warm_start``: ``builtin`` (the shipped models), ``none``
     or a file; ``exclude``: benchmark queries the warm start must not have seen (a model
-    trained without them is picked); ``seed``.
+    trained without them is picked); ``seed``; ``fix_rate``, ``break_rate``: what the ``fix``
+    and ``break`` heads believe before they have seen a re-check (their prior mean), and
+    ``rate_weight``: how many re-checks that belief is worth.
     """
 
     lam: float = 0.003
@@ -102,6 +105,9 @@ class DeferralConfig:
     warm_start: str = "none"
     exclude: tuple[str, ...] = ()
     seed: int = 0
+    fix_rate: float = INITIAL_RATES["fix"]
+    break_rate: float = INITIAL_RATES["break"]
+    rate_weight: float = 200.0
 
     def __post_init__(self) -> None:
         if not (self.lam >= 0 and math.isfinite(self.lam)):
@@ -109,10 +115,18 @@ class DeferralConfig:
         for name in ("update_every", "buffer_size", "steps"):
             if getattr(self, name) < 1:
                 raise PolicyError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.hidden < 0 or self.prior < 0 or self.nu < 0 or not self.learning_rate > 0:
+        if (
+            min(self.hidden, self.prior, self.nu, self.rate_weight) < 0
+            or not self.learning_rate > 0
+        ):
             raise PolicyError("hidden, prior and nu must be >= 0 and learning_rate > 0")
         if self.plan not in PLANS:
             raise PolicyError(f"plan must be one of {', '.join(PLANS)}, got {self.plan!r}")
+        if not (0 < self.fix_rate < 1 and 0 < self.break_rate < 1):
+            raise PolicyError(
+                f"fix_rate and break_rate are probabilities strictly between 0 and 1, got "
+                f"{self.fix_rate:g} and {self.break_rate:g}"
+            )
         if len(self.error_weights) != 2 or min(self.error_weights) <= 0:
             raise PolicyError(f"error_weights are two numbers > 0, got {self.error_weights}")
 
@@ -290,10 +304,7 @@ class DeferralPolicy(BasePolicy):
     def _fresh(self) -> _Learning:
         c = self.config
         n = len(FEATURES)
-        heads = {
-            "wrong": Head.initial("wrong", n, c.hidden, c.seed),
-            **{name: Head.initial(name, n, 0, c.seed, precision=c.prior) for name in HEADS[1:]},
-        }
+        heads = initial_heads(c)
         warm = load_warm_start(c.warm_start, c.exclude, heads) if c.warm_start != "none" else None
         return _Learning(
             dict(warm.heads) if warm else heads,
@@ -585,6 +596,17 @@ def recheck_plan(trace: Trace, sites: Mapping[int, SiteInfo], plan: str) -> dict
     doubtful = {c.site for c in trace.calls if not c.ok or c.confidence < DOUBT}
     ran = {c.site for c in trace.calls}
     return {s: top for s, top in largest.items() if s in doubtful or s not in ran}
+
+
+def initial_heads(config: DeferralConfig) -> dict[str, Head]:
+    """The heads of ``config`` before they have learned anything."""
+    n = len(FEATURES)
+    c = config
+    sampled = {
+        name: Head.initial(name, n, 0, c.seed, c.prior, rate, c.rate_weight)
+        for name, rate in (("fix", c.fix_rate), ("break", c.break_rate))
+    }
+    return {"wrong": Head.initial("wrong", n, c.hidden, c.seed), **sampled}
 
 
 def reference_cost(sites: Mapping[int, SiteInfo]) -> float:

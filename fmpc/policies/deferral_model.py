@@ -38,8 +38,12 @@ FORMAT = 1
 HEADS = ("wrong", "fix", "break")
 """The deferral heads, in order."""
 
-INITIAL_RATES = {"wrong": 0.03, "fix": 0.7, "break": 0.1}
-"""Each head's probability before it has learned anything (its initial bias)."""
+INITIAL_RATES = {"wrong": 0.03, "fix": 0.7, "break": 0.001}
+"""Each head's probability before it has learned anything (its initial bias). A re-check runs
+larger backends, which rarely turn a right answer wrong: ``break`` starts at the rate measured
+on seed-1 benchmark streams (3 of 3,960 right cheap "no" answers turned wrong on re-check;
+docs/benchmarks.md). A pessimistic start (0.1) re-checked only inputs whose cheap answer was
+wrong with probability above 7%, so lowering ``lam`` never approached all-largest quality."""
 
 
 class HeadNet(nn.Module):
@@ -65,11 +69,13 @@ class Standardizer:
     def of(cls, x: np.ndarray, weight: np.ndarray) -> Standardizer:
         """The weighted mean and standard deviation of the rows ``x`` (the bias feature and
         constant features keep mean 0 / scale 1)."""
-        w = weight / max(float(weight.sum()), 1e-9)
-        mean = (x * w[:, None]).sum(axis=0).astype(np.float64)
+        x = np.asarray(x, np.float64)  # float32 sums leave constant columns a spread
+        w = np.asarray(weight, np.float64) / max(float(weight.sum()), 1e-9)
+        mean = (x * w[:, None]).sum(axis=0)
         std = np.sqrt(((x - mean) ** 2 * w[:, None]).sum(axis=0))
-        mean[0] = 0.0
-        return cls(mean, np.where(std > 1e-6, std, 1.0).astype(np.float64))
+        scale = np.where(std > 1e-6, std, 1.0)
+        mean[0], scale[0] = 0.0, 1.0  # the bias stays 1: rounding must not blow it up
+        return cls(mean, scale.astype(np.float64))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return ((np.asarray(x, np.float64) - self.mean) / self.scale).astype(np.float32)
@@ -78,28 +84,45 @@ class Standardizer:
 @dataclass(frozen=True, eq=False)
 class Head:
     """One head: ``params`` (numpy pytree), the ``anchor`` it is pulled towards, and, for a
-    Thompson-sampled head (``hidden == 0``), the diagonal ``precision`` of its output layer."""
+    Thompson-sampled head (``hidden == 0``), the diagonal ``precision`` of its output layer and
+    its ``strength``: the prior precision of each output weight (the pull towards the anchor;
+    weights, then bias)."""
 
     params: Any
     anchor: Any
     hidden: int = 0
     precision: np.ndarray | None = None
+    strength: np.ndarray | None = None
 
     @classmethod
     def initial(
-        cls, name: str, n_features: int, hidden: int, seed: int, precision: float | None = None
+        cls,
+        name: str,
+        n_features: int,
+        hidden: int,
+        seed: int,
+        precision: float | None = None,
+        rate: float | None = None,
+        rate_weight: float | None = None,
     ) -> Head:
         """A head that knows nothing: random hidden weights, zero output weights, its bias at
-        ``INITIAL_RATES[name]``; with ``precision``, a sampled head with that prior precision
-        on every output weight."""
+        ``rate`` (default ``INITIAL_RATES[name]``); with ``precision``, a sampled head with that
+        prior precision on every output weight but its two bias terms (the weight of the
+        constant feature and the bias), whose prior is worth ``rate_weight`` inputs at
+        ``rate`` (a logit's information per input is ``rate * (1 - rate)``: a rare rate's
+        prior must be loose in logits to be worth as many inputs as a common one's)."""
         params = HeadNet(hidden).init(jax.random.key(seed), jnp.zeros((n_features,)))
         params = jax.tree.map(np.asarray, params)
         out = params["params"]["out"]
         out["kernel"] = np.zeros_like(out["kernel"])
-        rate = INITIAL_RATES[name]
+        rate = INITIAL_RATES[name] if rate is None else rate
         out["bias"] = np.full((1,), np.log(rate / (1 - rate)), np.float32)
-        prior = None if precision is None else np.full(n_features + 1, precision, np.float64)
-        return cls(params, params, hidden, prior)
+        if precision is None:
+            return cls(params, params, hidden)
+        strength = np.full(n_features + 1, precision, np.float64)
+        if rate_weight is not None:
+            strength[[0, -1]] = 2.0 * rate_weight * rate * (1.0 - rate)  # two terms share it
+        return cls(params, params, hidden, strength.copy(), strength)
 
     @property
     def flops(self) -> float:
@@ -135,6 +158,7 @@ class Head:
             _like(self.anchor, state["anchor"]),
             self.hidden,
             None if precision is None else np.asarray(precision, np.float64),
+            self.strength,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -160,6 +184,7 @@ class Head:
             params,
             self.hidden,
             None if precision is None else np.asarray(precision, np.float64),
+            self.strength,
         )
 
 
@@ -193,6 +218,7 @@ def fit_heads(
         np.stack([data[n][1] for n in names]).astype(np.float32),
         np.int32(steps),
         np.float32(prior),
+        tuple(_strength(heads[n], z.shape[1], prior) for n in names),
         hidden=tuple(heads[n].hidden for n in names),
         learning_rate=learning_rate,
     )
@@ -201,12 +227,23 @@ def fit_heads(
         params = jax.tree.map(np.asarray, params)
         head = heads[name]
         weight = data[name][1]
-        precision = None if head.hidden else _precision(params, z, weight, prior)
-        out[name] = Head(params, head.anchor, head.hidden, precision)
+        strength = None if head.hidden else _strength(head, z.shape[1], prior)
+        precision = None if strength is None else _precision(params, z, weight, strength)
+        out[name] = Head(params, head.anchor, head.hidden, precision, head.strength)
     return out
 
 
-def _precision(params: Any, z: np.ndarray, weight: np.ndarray, prior: float) -> np.ndarray:
+def _strength(head: Head, n_features: int, prior: float) -> np.ndarray | None:
+    """A sampled head's prior precision per output weight (``None`` for an MLP head, pulled
+    by ``prior`` everywhere)."""
+    if head.hidden:
+        return None
+    if head.strength is not None:
+        return np.asarray(head.strength, np.float32)
+    return np.full(n_features + 1, prior, np.float32)
+
+
+def _precision(params: Any, z: np.ndarray, weight: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """The diagonal of a logistic head's Laplace posterior precision."""
     out = params["params"]["out"]
     rows = np.concatenate([z, np.ones((len(z), 1), np.float32)], axis=1)
@@ -224,6 +261,7 @@ def _train(
     weights: jax.Array,
     steps: jax.Array,
     prior: jax.Array,
+    strengths: tuple[jax.Array | None, ...],
     *,
     hidden: tuple[int, ...],
     learning_rate: float,
@@ -236,11 +274,10 @@ def _train(
         total = jnp.asarray(0.0)
         for k, (net, p, anchor) in enumerate(zip(nets, ps, anchors, strict=True)):
             data = optax.sigmoid_binary_cross_entropy(net.apply(p, z), targets[k])
-            pull = sum(
-                jnp.sum((a - b) ** 2)
-                for a, b in zip(jax.tree.leaves(p), jax.tree.leaves(anchor), strict=True)
+            total = (
+                total
+                + ((data * weights[k]).sum() + _pull(p, anchor, prior, strengths[k])) / totals[k]
             )
-            total = total + ((data * weights[k]).sum() + prior * pull) / totals[k]
         return total
 
     def step(_: jax.Array, carry: tuple[Any, Any]) -> tuple[Any, Any]:
@@ -250,6 +287,19 @@ def _train(
 
     trained, _ = jax.lax.fori_loop(0, steps, step, (params, tx.init(params)))
     return tuple(trained)
+
+
+def _pull(p: Any, anchor: Any, prior: jax.Array, strength: jax.Array | None) -> jax.Array:
+    """The L2 pull of ``p`` towards ``anchor``: ``prior`` on every parameter, or ``strength``
+    per output weight of a sampled head."""
+    if strength is None:
+        return prior * sum(
+            jnp.sum((a - b) ** 2)
+            for a, b in zip(jax.tree.leaves(p), jax.tree.leaves(anchor), strict=True)
+        )
+    out, start = p["params"]["out"], anchor["params"]["out"]
+    delta = jnp.concatenate([(out["kernel"] - start["kernel"])[:, 0], out["bias"] - start["bias"]])
+    return jnp.sum(strength * delta**2)
 
 
 # ---------------------------------------------------------------- warm starts

@@ -32,6 +32,7 @@ from fmpc.policies.deferral_model import (
     Head,
     Standardizer,
     WarmStart,
+    fit_heads,
     read_warm_start,
     write_warm_start,
 )
@@ -253,3 +254,42 @@ def test_background_updates_refit_off_the_request_path_and_publish() -> None:
     assert policy.update() and policy.report()["policy_updates"] == 1
     assert policy._learned().heads["wrong"] is not before
     assert not policy.update_due() and not policy.update()  # nothing new since
+
+
+# ---------------------------------------------------------------- priors
+
+
+def _fitted_rate(rate: float, rate_weight: float | None, truth: float, rows: int) -> float:
+    """The bias-only probability a sampled head reaches from ``rate`` after ``rows`` inputs
+    whose outcome is 1 with probability ``truth`` (features all zero but the bias)."""
+    n = len(FEATURES)
+    head = Head.initial("break", n, 0, 0, 20.0, rate, rate_weight)
+    z = np.zeros((rows, n), np.float32)
+    z[:, 0] = 1.0
+    target = (np.arange(rows) < round(truth * rows)).astype(np.float32)
+    for _ in range(20):  # refits, as a stream makes them
+        data = {"break": (target, np.ones(rows, np.float32))}
+        head = fit_heads({"break": head}, z, data, steps=15, learning_rate=0.05, prior=20.0)[
+            "break"
+        ]
+    return head.probability(z[0])
+
+
+def test_a_rare_starting_rate_is_worth_as_many_inputs_as_a_common_one() -> None:
+    # 600 re-checks that broke 4% of the time: a start at 0.1% must learn it about as well as
+    # a start at 10% does, not stay near its start (a prior tight in logits at a rare rate
+    # would be worth thousands of inputs)
+    rare = _fitted_rate(0.001, 200.0, 0.04, 600)
+    common = _fitted_rate(0.1, 200.0, 0.04, 600)
+    assert 0.02 < rare < 0.05 and 0.03 < common < 0.07, (rare, common)
+    assert _fitted_rate(0.001, None, 0.04, 600) < 0.01  # the tight prior it replaced
+
+
+def test_the_bias_feature_is_never_rescaled_by_rounding() -> None:
+    x = np.ones((40000, len(FEATURES)), np.float32)
+    x[:, 1] = 0.37  # a constant column summed in float32 keeps no spread either
+    x[:, 2] = np.arange(40000) % 2
+    standard = Standardizer.of(x, np.ones(40000, np.float32))
+    assert standard.scale[0] == 1.0 and standard.mean[0] == 0.0
+    assert standard.scale[1] == 1.0
+    np.testing.assert_allclose(standard(x[:1])[0, :3], [1.0, 0.0, -1.0], atol=1e-5)
