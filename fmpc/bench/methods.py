@@ -11,6 +11,7 @@ spec (``fmpc.policies.policy_from_spec``). ``default_methods(lams)`` is the pape
 ``per-query``         one backend size for the whole program, chosen per input (a router)
 ``cascade``           the cascade pass's cheapest-first escalation, calibrated, no learning
 ``defer(lam=L)``      fmpc's learned deferral: cheap first, re-check what is likely wrong
+``defer+warm(...)``   the same from the shipped warm start (never trained on the query)
 ``neural-ts(lam=L)``  the paper's per-site policy (neural Thompson sampling), one per lambda
 ``adaptive-ts(...)``  the same, deciding each site when reached from what was computed so far
 ``budget(...)``       holds a target mean cost per input (a fraction of all-largest's)
@@ -26,6 +27,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -49,13 +51,16 @@ DEFER_LAMS: tuple[float, ...] = (0.001, 0.01, 0.03, 0.1)
 one all-largest pass is worth (``fmpc.policies.deferral``). Chosen on streams of seed 1, never
 the benchmark's (docs/benchmarks.md)."""
 
-WARM_DEFER_LAM = 0.01
-"""The cost weight of the warm-started deferral policy, shown beside the cold one."""
-
 FAMILY_LAMS: Mapping[str, tuple[float, ...]] = MappingProxyType(
-    {"defer": DEFER_LAMS, "neural-ts": DEFAULT_LAMS, "adaptive-ts": DEFAULT_LAMS}
+    {
+        "defer": DEFER_LAMS,
+        "defer+warm": DEFER_LAMS,
+        "neural-ts": DEFAULT_LAMS,
+        "adaptive-ts": DEFAULT_LAMS,
+    }
 )
-"""Each learned family's default sweep."""
+"""Each learned family's default sweep (``defer+warm``: the deferral policy from the shipped
+warm start, beside the cold one at the same cost weights)."""
 
 BUDGET_FRACTION = 0.1
 """The budgeted policy's target mean cost per input, as a fraction of all-largest's measured
@@ -135,9 +140,9 @@ def default_methods(
         Method("per-query", "per-query", "per-query"),
         Method("cascade", "cascade", "cascade"),
     ]
-    for family in ("defer", "neural-ts", "adaptive-ts"):
-        methods += [learned(family, lam) for lam in (lams or FAMILY_LAMS[family])]
-    methods.append(warm_defer(WARM_DEFER_LAM))
+    for family in ("defer", "defer+warm", "neural-ts", "adaptive-ts"):
+        make = warm_defer if family == "defer+warm" else partial(learned, family)
+        methods += [make(lam) for lam in (lams or FAMILY_LAMS[family])]
     methods.append(
         Method(
             f"budget({budget_fraction:g}x all-largest)",
