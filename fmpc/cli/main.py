@@ -18,6 +18,7 @@ import fmpc
 from fmpc.cli.backends import add_backends_command
 from fmpc.cli.bench import add_bench_command
 from fmpc.cli.build import add_build_command
+from fmpc.cli.cache import use_compile_cache
 from fmpc.cli.check import add_check_command
 from fmpc.cli.compile import add_compile_command
 from fmpc.cli.demo import add_demo_command
@@ -59,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fmpc`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     prog = getattr(args, "prog", f"fmpc {args.command}")
+    use_compile_cache(os.environ)  # takes effect if JAX is not imported yet
     try:
         code = _run(args, prog)
         sys.stdout.flush()

@@ -292,3 +292,36 @@ def test_python_dash_m_runs_the_command() -> None:
         [sys.executable, "-m", "fmpc.cli", "--help"], capture_output=True, text=True, check=True
     )
     assert "compile" in done.stdout and "bench" in done.stdout
+
+
+def test_the_compile_cache_goes_where_the_environment_says() -> None:
+    from fmpc.cli.cache import cache_directory, use_compile_cache
+
+    home = {"XDG_CACHE_HOME": "/somewhere"}
+    assert cache_directory(home) == Path("/somewhere/fmpc/jax")
+    assert cache_directory({"FMPC_COMPILE_CACHE": "off"}) is None
+    assert cache_directory({"FMPC_COMPILE_CACHE": " None "}) is None
+    env = {"FMPC_COMPILE_CACHE": "/c"}
+    assert use_compile_cache(env) == Path("/c")
+    assert env["JAX_COMPILATION_CACHE_DIR"] == "/c"
+    assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    mine = {"JAX_COMPILATION_CACHE_DIR": "/mine", "FMPC_COMPILE_CACHE": "/c"}
+    assert use_compile_cache(mine) is None and mine["JAX_COMPILATION_CACHE_DIR"] == "/mine"
+    off = {"FMPC_COMPILE_CACHE": "0"}
+    assert use_compile_cache(off) is None and "JAX_COMPILATION_CACHE_DIR" not in off
+
+
+def test_a_command_run_twice_loads_its_executables_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {**os.environ, "FMPC_COMPILE_CACHE": str(cache)}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    command = [sys.executable, "-m", "fmpc.cli", "run", "examples/red_seven.py", "--world",
+               "digits", "--n", "4", "--policy", "static:smallest"]  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
+    first = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    entries = sorted(p.name for p in cache.rglob("*") if p.is_file())
+    assert entries  # the first run wrote its executables
+    second = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in cache.rglob("*") if p.is_file()) == entries  # all reused
