@@ -15,7 +15,7 @@ The cache is as trusted as the code: keep it in a directory only you can write.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 CACHE_VARIABLE = "FMPC_COMPILE_CACHE"
@@ -24,7 +24,7 @@ CACHE_VARIABLE = "FMPC_COMPILE_CACHE"
 _OFF = ("", "0", "off", "none", "false", "no")
 
 
-def cache_directory(environ: MutableMapping[str, str]) -> Path | None:
+def cache_directory(environ: Mapping[str, str]) -> Path | None:
     """The cache directory ``environ`` asks for (``None``: no cache)."""
     value = environ.get(CACHE_VARIABLE)
     if value is not None:

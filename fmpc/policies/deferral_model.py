@@ -207,9 +207,10 @@ def fit_heads(
 ) -> dict[str, Head]:
     """Every head of ``data`` (name -> (target, weight) per row of ``z``, the standardised
     features) trained on its rows with ``weight > 0``, all in one compiled call; the heads
-    without hidden units (the sampled ones) also get their posterior precision (``prior`` plus
-    each row's ``p (1 - p) z^2``)."""
+    without hidden units (the sampled ones) also get their posterior precision (their prior
+    ``strength`` plus each row's ``p (1 - p) z^2``)."""
     names = tuple(data)
+    strengths = {n: _strength(heads[n], z.shape[1], prior) for n in names}
     trained = _train(
         tuple(heads[n].params for n in names),
         tuple(heads[n].anchor for n in names),
@@ -218,7 +219,7 @@ def fit_heads(
         np.stack([data[n][1] for n in names]).astype(np.float32),
         np.int32(steps),
         np.float32(prior),
-        tuple(_strength(heads[n], z.shape[1], prior) for n in names),
+        tuple(strengths[n] for n in names),
         hidden=tuple(heads[n].hidden for n in names),
         learning_rate=learning_rate,
     )
@@ -227,7 +228,7 @@ def fit_heads(
         params = jax.tree.map(np.asarray, params)
         head = heads[name]
         weight = data[name][1]
-        strength = None if head.hidden else _strength(head, z.shape[1], prior)
+        strength = strengths[name]
         precision = None if strength is None else _precision(params, z, weight, strength)
         out[name] = Head(params, head.anchor, head.hidden, precision, head.strength)
     return out

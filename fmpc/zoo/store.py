@@ -52,6 +52,7 @@ def shared_subtrees(name: str) -> dict[str, str]:
 def save_params(name: str, params: Any, directory: Path = WEIGHTS_DIR) -> None:
     """Write ``params`` of model ``name`` (a pytree of arrays) as msgpack, leaving out the
     subtrees another model's file already holds (``shared_subtrees``)."""
+    import jax
     from flax import serialization
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ def save_params(name: str, params: Any, directory: Path = WEIGHTS_DIR) -> None:
     for key in shared_subtrees(name):
         state.pop(key, None)
     if _storage(name) == "int8":
-        state = _map_arrays(state, quantize)
+        state = jax.tree.map(quantize, state)
     weights_path(name, directory).write_bytes(serialization.msgpack_serialize(state))
 
 
@@ -98,12 +99,6 @@ def _dequantized(tree: Any) -> Any:
             return np.asarray(tree[_INT8], np.float32) * np.asarray(tree[_SCALE], np.float32)
         return {key: _dequantized(value) for key, value in tree.items()}
     return tree
-
-
-def _map_arrays(tree: Any, fn: Any) -> Any:
-    if isinstance(tree, dict):
-        return {key: _map_arrays(value, fn) for key, value in tree.items()}
-    return fn(tree)
 
 
 def _storage(name: str) -> str:
