@@ -4,6 +4,7 @@ names the endpoint, no feedback is lost, and wall time stays bounded by the dead
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -188,6 +189,24 @@ def test_a_refused_port_fails_fast_with_a_reason() -> None:
         (result,) = http([(patch(), "digit")])
     assert time.perf_counter() - start < 1.5
     assert "server unreachable" in str(result.error)
+
+
+def test_a_pause_that_overshoots_the_deadline_reports_the_last_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CI once saw "no complete answer within -0.000717s": the backoff sleep ran past the
+    # deadline and the next attempt started with a negative time budget. Oversleep on purpose.
+    real_sleep = asyncio.sleep
+
+    async def oversleep(seconds: float) -> None:
+        await real_sleep(seconds + 0.6)
+
+    monkeypatch.setattr(asyncio, "sleep", oversleep)
+    with backend(refused_url(), "refused", retries=10, backoff=0.05, deadline=0.5) as http:
+        (result,) = http([(patch(), "digit")])
+    message = str(result.error)
+    assert "server unreachable" in message, message
+    assert "no time left to retry within the 0.5s deadline" in message
 
 
 def test_retry_after_is_honoured_and_one_past_the_deadline_stops_the_retries(

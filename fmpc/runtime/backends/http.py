@@ -208,6 +208,9 @@ class HttpBackend(NamedBackend):
                     raise _after(error, attempt, self._past_deadline(wait, retry_after))
                 await asyncio.sleep(wait)
             remaining = end - time.monotonic()
+            if remaining <= 0.0:  # the pause overshot the deadline: report what failed last
+                assert error is not None
+                raise _after(error, attempt, self._past_deadline(wait, retry_after))
             try:
                 status, headers, content = await self._attempt(body, min(self._timeout, remaining))
             except BackendFailure as exc:
