@@ -46,10 +46,11 @@ their documented default of 0.05. Their costs are normalised per site (the large
 costs 1), so these are not the paper's 0.001-0.005, which weigh costs in millions of
 parameters."""
 
-DEFER_LAMS: tuple[float, ...] = (0.001, 0.01, 0.03, 0.1)
+DEFER_LAMS: tuple[float, ...] = (0.001, 0.01, 0.03, 0.1, 0.3)
 """The cost weights the deferral policy is swept over by default: the number of wrong answers
-one all-largest pass is worth (``fmpc.policies.deferral``). Chosen on streams of seed 1, never
-the benchmark's (docs/benchmarks.md)."""
+one all-largest pass is worth (``fmpc.policies.deferral``), from near all-largest quality to
+the cheapest setting that still changed answers on both tasks. Chosen on streams of seed 1,
+never the benchmark's (docs/benchmarks.md)."""
 
 FAMILY_LAMS: Mapping[str, tuple[float, ...]] = MappingProxyType(
     {
