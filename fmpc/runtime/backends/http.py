@@ -203,14 +203,13 @@ class HttpBackend(NamedBackend):
         for attempt in range(self._retries + 1):
             if attempt:
                 wait = self._wait(attempt, retry_after)
-                if time.monotonic() + wait >= end:
+                fits = time.monotonic() + wait < end
+                if fits:
+                    await asyncio.sleep(wait)
+                if not fits or time.monotonic() >= end:  # no time for the pause, or it overshot
                     assert error is not None
                     raise _after(error, attempt, self._past_deadline(wait, retry_after))
-                await asyncio.sleep(wait)
             remaining = end - time.monotonic()
-            if remaining <= 0.0:  # the pause overshot the deadline: report what failed last
-                assert error is not None
-                raise _after(error, attempt, self._past_deadline(wait, retry_after))
             try:
                 status, headers, content = await self._attempt(body, min(self._timeout, remaining))
             except BackendFailure as exc:
