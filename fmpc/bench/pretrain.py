@@ -1,6 +1,6 @@
 """Warm starts for the deferral policy, trained on the streams of other queries.
 
-``python -m fmpc.bench.pretrain [--seed 1] [--binary-size 1000] [--open-size 300] [--folds 5]``
+``python -m fmpc.bench.pretrain [--seed 1] [--binary-size 3000] [--open-size 600] [--folds 5]``
 streams every shipped benchmark query on scenes drawn with ``--seed`` (never the benchmark's
 seed 0), runs each input once with every site on its cheapest backend and once on its largest,
 and records the deferral features of the cheap run, whether its answer was right, and whether
@@ -120,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """The command (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m fmpc.bench.pretrain", description=__doc__)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--binary-size", type=int, default=1000)
-    parser.add_argument("--open-size", type=int, default=300)
+    parser.add_argument("--binary-size", type=int, default=3000)
+    parser.add_argument("--open-size", type=int, default=600)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=WARM_START)
     args = parser.parse_args(argv)

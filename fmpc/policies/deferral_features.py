@@ -8,6 +8,9 @@ trained on the streams of some programs transfers to others:
   an empty list), a number, anything else;
 * the **calls**: how many, how confident (the least confident call, the mean doubt, the share
   below 0.9 and below 0.75), the first run's cost over the program's reference cost;
+* the calls a "no" **rests on**: the least confident call among those that returned a negative
+  (``False``, nothing found, zero); a "no" that rests on a doubtful one is the likeliest to be a
+  missed yes;
 * per **family** of generic function (detection, classification, question answering, text,
   depth): whether it ran, its least confident call and its share of doubtful calls;
 * what the **detectors** found: objects in all, and whether some detection found nothing;
@@ -62,6 +65,7 @@ FEATURES: tuple[str, ...] = (
     "doubtful_share",
     "very_doubtful_share",
     "cost",
+    "negative_min_confidence",
     *(f"{f}_{k}" for f in FAMILY_ORDER for k in ("ran", "min_confidence", "doubtful_share")),
     "objects_found",
     "found_nothing",
@@ -117,6 +121,7 @@ def run_features(
         _share(confidences, DOUBT),
         _share(confidences, 0.75),
         trace.backend_cost / reference_cost if reference_cost > 0 else 0.0,
+        _negative_min_confidence(calls),
     ]
     by_family: dict[str, list[float]] = {f: [] for f in FAMILY_ORDER}
     for call in calls:
@@ -130,6 +135,19 @@ def run_features(
     features[: len(values)] = values
     features[len(values) :] = image_stats
     return features
+
+
+def _negative_min_confidence(calls: list[Any]) -> float:
+    """The least confidence among the calls whose output was a ``no`` or a ``nothing``
+    (``False``, an empty list, ``0``, ``None``): the calls a "no" rests on (1.0 if none)."""
+    return min((c.confidence for c in calls if _negative(c.output)), default=1.0)
+
+
+def _negative(output: Any) -> bool:
+    """Whether a call's output is a ``no`` or a ``nothing`` (other objects, such as patches,
+    never are; they are not turned into text)."""
+    plain = output is None or isinstance(output, str | bool | int | float | list | tuple)
+    return plain and answer_kind(output) in ("no", "nothing")
 
 
 def image_statistics(images: list[Any]) -> np.ndarray:

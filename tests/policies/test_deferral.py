@@ -39,7 +39,7 @@ from fmpc.policies.deferral_model import (
 from fmpc.runtime.executor import Executor, run_stream
 from fmpc.runtime.policy import SiteInfo
 from fmpc.runtime.trace import SiteCall, Trace
-from fmpc.worlds.synthetic import SyntheticWorld, regret
+from fmpc.worlds.synthetic import SyntheticWorld, observed_calls, regret
 
 WORLD = SyntheticWorld(seed=3)
 MODULE = compile_source(WORLD.program, "synthetic.py")
@@ -81,6 +81,24 @@ def test_run_features_describe_calls_by_family_not_by_site() -> None:
     assert x["objects_found"] == pytest.approx(np.log1p(2))
     assert x["cost"] == pytest.approx(0.6)
     assert [x[f"image_{k}"] for k in ("brightness", "ink")] == [0.0, 5.0]
+    assert x["negative_min_confidence"] == 1.0  # no call said no or found nothing
+
+
+def test_a_no_that_rests_on_a_doubtful_negative_call_is_told_apart() -> None:
+    calls = (
+        SiteCall(0, "find", "det-s", 4.0, [object()], 0.99, 0.0),
+        SiteCall(1, "find", "det-s", 4.0, [], 0.6, 0.0),
+        SiteCall(2, "verify_property", "cls-s", 1.0, False, 0.8, 0.0),
+        SiteCall(3, "query", "qa-s", 1.0, "no", 0.9, 0.0),
+    )
+    stats = np.zeros(6, np.float32)
+    x = dict(zip(FEATURES, run_features("no", Trace("a", calls), stats, 10.0), strict=True))
+    assert x["negative_min_confidence"] == pytest.approx(0.6)
+    assert x["min_confidence"] == pytest.approx(0.6)
+    calls = (calls[0], SiteCall(1, "find", "det-s", 4.0, [object()], 0.55, 0.0), *calls[2:])
+    x = dict(zip(FEATURES, run_features("no", Trace("a", calls), stats, 10.0), strict=True))
+    assert x["negative_min_confidence"] == pytest.approx(0.8)  # the doubtful call found one
+    assert x["min_confidence"] == pytest.approx(0.55)
 
 
 def test_image_statistics_see_contrast_and_skip_inputs_without_pixels() -> None:
@@ -135,10 +153,18 @@ def test_regret_against_the_bayes_optimum_falls_as_the_policy_learns() -> None:
     lam = 0.05
     policy = DeferralPolicy(DeferralConfig(lam=lam, warm_start="none", seed=3))
     steps = stream(policy, 1200)
-    regrets = [regret(WORLD, WORLD.facts(i), s.result.trace, lam) for i, s in enumerate(steps)]
+    regrets, never, always = [], [], []
+    for i, step in enumerate(steps):
+        trace, facts = step.result.trace, WORLD.facts(i)
+        regrets.append(regret(WORLD, facts, trace, lam))
+        keep, recheck = WORLD.decision_values(facts.difficulty, observed_calls(trace), lam)
+        never.append(keep - min(keep, recheck))
+        always.append(recheck - min(keep, recheck))
     first, last = sum(regrets[:300]), sum(regrets[-300:])
+    best_fixed_rule = min(sum(never[-300:]), sum(always[-300:]))
     assert min(regrets) >= 0.0
-    assert first > 2.5 * last, (first, last)
+    assert first > 2 * last, (first, last)
+    assert last < 0.25 * best_fixed_rule, (last, best_fixed_rule)
 
 
 def test_a_window_decides_as_one_input_at_a_time() -> None:
