@@ -11,8 +11,8 @@ computes program-independent features (``fmpc.policies.deferral_features``) and 
 models (``fmpc.policies.deferral_model``) estimate ``p``, the probability that the cheap answer
 is wrong, ``fix``, the probability that a re-check answers right when it was, and ``brk``, the
 probability that a re-check answers wrong when it was right. Re-checking (running the program
-again with every site on its largest backend, ``Episode.recheck``; the calls it repeats are
-free) pays when its expected gain in errors exceeds its cost::
+again with the doubtful calls, and the sites the first run never reached, on their largest
+backends: ``PLANS``, ``Episode.recheck``; the calls it repeats are free) pays when its expected gain in errors exceeds its cost::
 
     gain = p * fix * w(error fixed) - (1 - p) * brk * w(error made)  >  lam * extra_cost / C
 
@@ -50,6 +50,7 @@ from fmpc.policies.deferral_features import (
     answer_kind,
     feature_flops,
     image_statistics,
+    negative_output,
     run_features,
 )
 from fmpc.policies.deferral_model import (
@@ -369,7 +370,7 @@ class DeferralPolicy(BasePolicy):
         brk = heads["break"].probability(z, noise[1])
         fixed, made = self._weights(answer)
         gain = p * fix * fixed - (1.0 - p) * brk * made
-        plan = recheck_plan(trace, sites, self.config.plan)
+        plan = recheck_plan(trace, sites, self.config.plan, answer)
         extra = upgrade_cost(trace, sites, plan) / self._reference
         recheck = gain > snapshot.lam * extra and extra > 0
         with self._lock:
@@ -582,20 +583,30 @@ class DeferralPolicy(BasePolicy):
 _SKIP_REASONS = ("missing label", "invalid label", "unknown input")
 
 
-PLANS = ("all", "doubtful")
-"""What a re-check runs on the largest backends: every site (``all``), or only the sites
-whose cheap calls were doubtful (confidence below ``DOUBT``) and those the cheap run never
-reached (``doubtful``; the other sites' calls are then reused)."""
+PLANS = ("all", "doubtful", "decisive")
+"""What a re-check runs on the largest backends: every site (``all``); only the sites whose
+cheap calls were doubtful (confidence below ``DOUBT``) and those the cheap run never reached
+(``doubtful``; the other sites' calls are then reused); or, of the doubtful calls, only those
+that could turn the answer (``decisive``: for a "no" or a "nothing", the doubtful calls that
+returned a negative; for a "yes", those that did not; for other answers, every doubtful one),
+and the unreached sites."""
 
 
-def recheck_plan(trace: Trace, sites: Mapping[int, SiteInfo], plan: str) -> dict[int, int]:
-    """The second run's backend per site for ``plan`` (see ``PLANS``)."""
+def recheck_plan(
+    trace: Trace, sites: Mapping[int, SiteInfo], plan: str, answer: Any = None
+) -> dict[int, int]:
+    """The second run's backend per site for ``plan`` (see ``PLANS``) after a cheap run that
+    answered ``answer``."""
     largest = {s: len(info.backends) - 1 for s, info in sites.items()}
     if plan == "all":
         return largest
-    doubtful = {c.site for c in trace.calls if not c.ok or c.confidence < DOUBT}
+    doubtful = [c for c in trace.calls if not c.ok or c.confidence < DOUBT]
+    kind = answer_kind(answer)
+    if plan == "decisive" and kind in ("yes", "no", "nothing"):
+        doubtful = [c for c in doubtful if not c.ok or negative_output(c.output) != (kind == "yes")]
+    upgraded = {c.site for c in doubtful}
     ran = {c.site for c in trace.calls}
-    return {s: top for s, top in largest.items() if s in doubtful or s not in ran}
+    return {s: top for s, top in largest.items() if s in upgraded or s not in ran}
 
 
 def initial_heads(config: DeferralConfig) -> dict[str, Head]:

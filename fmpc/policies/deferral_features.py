@@ -140,10 +140,10 @@ def run_features(
 def _negative_min_confidence(calls: list[Any]) -> float:
     """The least confidence among the calls whose output was a ``no`` or a ``nothing``
     (``False``, an empty list, ``0``, ``None``): the calls a "no" rests on (1.0 if none)."""
-    return min((c.confidence for c in calls if _negative(c.output)), default=1.0)
+    return min((c.confidence for c in calls if negative_output(c.output)), default=1.0)
 
 
-def _negative(output: Any) -> bool:
+def negative_output(output: Any) -> bool:
     """Whether a call's output is a ``no`` or a ``nothing`` (other objects, such as patches,
     never are; they are not turned into text)."""
     plain = output is None or isinstance(output, str | bool | int | float | list | tuple)

@@ -241,6 +241,25 @@ def test_specs_and_bad_options() -> None:
             Executor(MODULE, WORLD.backends(), made)
 
 
+def test_a_decisive_plan_upgrades_the_doubtful_calls_that_could_turn_the_answer() -> None:
+    from fmpc.policies.deferral import recheck_plan
+
+    sites = {s: SiteInfo(s, "find", ("small", "large"), (1.0, 20.0)) for s in range(4)}
+    calls = (
+        SiteCall(0, "find", "small", 1.0, [object()], 0.7, 0.0, choice=0),  # doubtful, found one
+        SiteCall(1, "find", "small", 1.0, [], 0.6, 0.0, choice=0),  # doubtful, found nothing
+        SiteCall(2, "find", "small", 1.0, [], 0.99, 0.0, choice=0),  # sure
+    )
+    trace = Trace("a", calls)
+    assert recheck_plan(trace, sites, "doubtful", "no") == {0: 1, 1: 1, 3: 1}
+    assert recheck_plan(trace, sites, "decisive", "no") == {1: 1, 3: 1}
+    assert recheck_plan(trace, sites, "decisive", False) == {1: 1, 3: 1}
+    assert recheck_plan(trace, sites, "decisive", "yes") == {0: 1, 3: 1}
+    assert recheck_plan(trace, sites, "decisive", "red") == {0: 1, 1: 1, 3: 1}  # any doubtful
+    failed = (*calls, SiteCall(3, "find", "small", 1.0, None, 0.0, 0.0, error="boom"))
+    assert recheck_plan(Trace("b", failed), sites, "decisive", "yes") == {0: 1, 3: 1}
+
+
 def test_a_doubtful_plan_upgrades_only_doubtful_and_unreached_sites() -> None:
     from fmpc.policies.deferral import recheck_plan
 
