@@ -12,7 +12,8 @@ models (``fmpc.policies.deferral_model``) estimate ``p``, the probability that t
 is wrong, ``fix``, the probability that a re-check answers right when it was, and ``brk``, the
 probability that a re-check answers wrong when it was right. Re-checking (running the program
 again with the doubtful calls, and the sites the first run never reached, on their largest
-backends: ``PLANS``, ``Episode.recheck``; the calls it repeats are free) pays when its expected gain in errors exceeds its cost::
+backends: ``PLANS``, ``Episode.recheck``; the calls it repeats are free) pays when its expected
+gain in errors exceeds its cost::
 
     gain = p * fix * w(error fixed) - (1 - p) * brk * w(error made)  >  lam * extra_cost / C
 
@@ -601,8 +602,8 @@ def recheck_plan(
     if plan == "all":
         return largest
     doubtful = [c for c in trace.calls if not c.ok or c.confidence < DOUBT]
-    kind = answer_kind(answer)
-    if plan == "decisive" and kind in ("yes", "no", "nothing"):
+    kind = answer_kind(answer) if plan == "decisive" else "other"
+    if kind in ("yes", "no", "nothing"):
         doubtful = [c for c in doubtful if not c.ok or negative_output(c.output) != (kind == "yes")]
     upgraded = {c.site for c in doubtful}
     ran = {c.site for c in trace.calls}
