@@ -1,4 +1,5 @@
-"""Analyses passes ask for through ``AnalysisManager.get``: cost model, use-def graph, profile."""
+"""Analyses passes ask for through ``AnalysisManager.get``: cost model, use-def graph, profile,
+answer signs."""
 
 from fmpc.passes.analyses.cost import LAZY_REGION_PRIOR, LOOP_TRIPS_PRIOR, CostModel
 from fmpc.passes.analyses.manager import (
@@ -14,6 +15,7 @@ from fmpc.passes.analyses.profile import (
     collect_profile,
 )
 from fmpc.passes.analyses.profile_data import ProfileData
+from fmpc.passes.analyses.signs import AnswerSigns, answer_signs
 from fmpc.passes.analyses.usedef import UseDefGraph
 
 __all__ = [
@@ -23,11 +25,13 @@ __all__ = [
     "Analysis",
     "AnalysisInputs",
     "AnalysisManager",
+    "AnswerSigns",
     "CostModel",
     "Profile",
     "ProfileData",
     "ProfileError",
     "SiteProfile",
     "UseDefGraph",
+    "answer_signs",
     "collect_profile",
 ]
