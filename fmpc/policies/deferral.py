@@ -51,7 +51,8 @@ from fmpc.policies.deferral_features import (
     answer_kind,
     feature_flops,
     image_statistics,
-    negative_output,
+    output_can_fall,
+    output_can_rise,
     run_features,
 )
 from fmpc.policies.deferral_model import (
@@ -588,9 +589,12 @@ PLANS = ("all", "doubtful", "decisive")
 """What a re-check runs on the largest backends: every site (``all``); only the sites whose
 cheap calls were doubtful (confidence below ``DOUBT``) and those the cheap run never reached
 (``doubtful``; the other sites' calls are then reused); or, of the doubtful calls, only those
-that could turn the answer (``decisive``: for a "no" or a "nothing", the doubtful calls that
-returned a negative; for a "yes", those that did not; for other answers, every doubtful one),
-and the unreached sites."""
+whose correction could turn the answer (``decisive``), and the unreached sites. Which can turn
+it comes from the program's data and control flow (``SiteInfo.sign``): after a "no" or a
+"nothing", a call whose site's answer rises with its output, if the output can still rise
+(``False`` can, ``True`` cannot, a list always can), or one whose answer falls with it, if it
+can still fall; after a "yes" the reverse; a site of unknown or mixed sign always; for other
+answers every doubtful call."""
 
 
 def recheck_plan(
@@ -604,10 +608,25 @@ def recheck_plan(
     doubtful = [c for c in trace.calls if not c.ok or c.confidence < DOUBT]
     kind = answer_kind(answer) if plan == "decisive" else "other"
     if kind in ("yes", "no", "nothing"):
-        doubtful = [c for c in doubtful if not c.ok or negative_output(c.output) != (kind == "yes")]
+        wanted = "down" if kind == "yes" else "up"
+        doubtful = [
+            c for c in doubtful
+            if not c.ok or c.site not in sites or _could_turn(sites[c.site].sign, c.output, wanted)
+        ]  # fmt: skip
     upgraded = {c.site for c in doubtful}
     ran = {c.site for c in trace.calls}
     return {s: top for s, top in largest.items() if s in upgraded or s not in ran}
+
+
+def _could_turn(sign: str, output: Any, wanted: str) -> bool:
+    """Whether correcting ``output`` of a site of ``sign`` could move the answer ``wanted``
+    (``up`` / ``down``)."""
+    if sign == "0":
+        return False
+    if sign not in ("+", "-"):
+        return True
+    rising = (sign == "+") == (wanted == "up")
+    return output_can_rise(output) if rising else output_can_fall(output)
 
 
 def initial_heads(config: DeferralConfig) -> dict[str, Head]:

@@ -146,8 +146,25 @@ def _negative_min_confidence(calls: list[Any]) -> float:
 def negative_output(output: Any) -> bool:
     """Whether a call's output is a ``no`` or a ``nothing`` (other objects, such as patches,
     never are; they are not turned into text)."""
+    return _output_kind(output) in ("no", "nothing")
+
+
+def output_can_rise(output: Any) -> bool:
+    """Whether a call's ``output`` has a higher value it could be corrected to (every output but
+    ``True`` and ``"yes"``; a list can always grow)."""
+    kind = _output_kind(output)
+    return kind != "yes"
+
+
+def output_can_fall(output: Any) -> bool:
+    """Whether a call's ``output`` has a lower value it could be corrected to (every output but
+    ``False``, ``"no"``, nothing, an empty list and zero)."""
+    return _output_kind(output) not in ("no", "nothing")
+
+
+def _output_kind(output: Any) -> str:
     plain = output is None or isinstance(output, str | bool | int | float | list | tuple)
-    return plain and answer_kind(output) in ("no", "nothing")
+    return answer_kind(output) if plain else "other"
 
 
 def image_statistics(images: list[Any]) -> np.ndarray:

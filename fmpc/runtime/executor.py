@@ -46,6 +46,7 @@ from fmpc.ir.core import Module, Region
 from fmpc.ir.ops import CallOp
 from fmpc.ir.ops_batch import BatchCallOp
 from fmpc.ir.types import ListType
+from fmpc.passes.analyses.signs import answer_signs
 from fmpc.runtime.backends.base import Args, Backend, BackendResult, call_batch
 from fmpc.runtime.backends.jax import JaxBackend
 from fmpc.runtime.backends.table import BackendTable
@@ -125,10 +126,11 @@ def _build_sites(
 ) -> dict[int, _Site]:
     sites: dict[int, _Site] = {}
     problems: list[str] = []
+    signs = answer_signs(module)
     for op in module.entry.regions[0].walk():
         if isinstance(op, CallOp):
             try:
-                sites[op.site] = _resolve_site(op, table, costs)
+                sites[op.site] = _resolve_site(op, table, costs, signs[op.site])
             except ValueError as exc:
                 where = f"{op.loc}: " if op.loc is not None else ""
                 problems.append(f"{where}site {op.site} ({op.fn}): {exc}")
@@ -137,14 +139,16 @@ def _build_sites(
     return sites
 
 
-def _resolve_site(op: CallOp, table: BackendTable, costs: Mapping[tuple[str, str], float]) -> _Site:
+def _resolve_site(
+    op: CallOp, table: BackendTable, costs: Mapping[tuple[str, str], float], sign: str
+) -> _Site:
     if op.fn not in table:
         known = ", ".join(sorted(table)) or "none"
         raise ValueError(f"no backends for {op.fn!r} (functions with backends: {known})")
     group = table[op.fn]
     backends = _named(op, group, "backends") or group
     names = tuple(b.name for b in backends)
-    info = SiteInfo(op.site, op.fn, names, tuple(_cost_of(b, costs) for b in backends))
+    info = SiteInfo(op.site, op.fn, names, tuple(_cost_of(b, costs) for b in backends), sign)
     keys = tuple(feature_key(op.site, kind) for kind in SITE_FEATURES)
     index_of = MappingProxyType({name: i for i, name in enumerate(names)})
     cascade = _named(op, group, "cascade")

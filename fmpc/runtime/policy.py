@@ -71,13 +71,16 @@ class SiteInfo:
     """What a policy needs to know about one call site.
 
     ``backends`` are the names of the backends it may choose from, cheapest first; ``costs`` the
-    nominal cost of one call of each (``nan`` when unknown until measured).
+    nominal cost of one call of each (``nan`` when unknown until measured). ``sign``: which way
+    the program's answer moves when one of the site's outputs rises (``"+"``, ``"-"``, ``"+-"``
+    for either or unknown, ``"0"`` for never; ``fmpc.passes.analyses.signs``).
     """
 
     site: int
     fn: str
     backends: tuple[str, ...]
     costs: tuple[float, ...]
+    sign: str = "+-"
 
     def __post_init__(self) -> None:
         if not self.backends:

@@ -244,20 +244,35 @@ def test_specs_and_bad_options() -> None:
 def test_a_decisive_plan_upgrades_the_doubtful_calls_that_could_turn_the_answer() -> None:
     from fmpc.policies.deferral import recheck_plan
 
-    sites = {s: SiteInfo(s, "find", ("small", "large"), (1.0, 20.0)) for s in range(4)}
-    calls = (
-        SiteCall(0, "find", "small", 1.0, [object()], 0.7, 0.0, choice=0),  # doubtful, found one
-        SiteCall(1, "find", "small", 1.0, [], 0.6, 0.0, choice=0),  # doubtful, found nothing
-        SiteCall(2, "find", "small", 1.0, [], 0.99, 0.0, choice=0),  # sure
+    signs = {0: "+", 1: "-", 2: "+-", 3: "0", 4: "+", 5: "+", 6: "+"}
+    sites = {
+        s: SiteInfo(s, "verify_property", ("s", "l"), (1.0, 20.0), g) for s, g in signs.items()
+    }
+    calls = (  # every call doubtful but site 6's; site 4 never reached
+        SiteCall(0, "verify_property", "s", 1.0, True, 0.7, 0.0, choice=0),  # can only fall
+        SiteCall(1, "verify_property", "s", 1.0, True, 0.6, 0.0, choice=0),
+        SiteCall(2, "verify_property", "s", 1.0, False, 0.6, 0.0, choice=0),
+        SiteCall(3, "verify_property", "s", 1.0, False, 0.6, 0.0, choice=0),
+        SiteCall(5, "find", "s", 1.0, [], 0.6, 0.0, choice=0),  # an empty list can only grow
+        SiteCall(6, "verify_property", "s", 1.0, False, 0.99, 0.0, choice=0),  # sure
     )
     trace = Trace("a", calls)
-    assert recheck_plan(trace, sites, "doubtful", "no") == {0: 1, 1: 1, 3: 1}
-    assert recheck_plan(trace, sites, "decisive", "no") == {1: 1, 3: 1}
-    assert recheck_plan(trace, sites, "decisive", False) == {1: 1, 3: 1}
-    assert recheck_plan(trace, sites, "decisive", "yes") == {0: 1, 3: 1}
-    assert recheck_plan(trace, sites, "decisive", "red") == {0: 1, 1: 1, 3: 1}  # any doubtful
-    failed = (*calls, SiteCall(3, "find", "small", 1.0, None, 0.0, 0.0, error="boom"))
-    assert recheck_plan(Trace("b", failed), sites, "decisive", "yes") == {0: 1, 3: 1}
+    assert recheck_plan(trace, sites, "doubtful", "no") == dict.fromkeys((0, 1, 2, 3, 4, 5), 1)
+    # after a "no": what could raise the answer: a falling site's True, a rising site's
+    # empty list, the mixed site, the unreached one; never the site the answer ignores
+    assert recheck_plan(trace, sites, "decisive", "no") == dict.fromkeys((1, 2, 4, 5), 1)
+    assert recheck_plan(trace, sites, "decisive", False) == dict.fromkeys((1, 2, 4, 5), 1)
+    assert recheck_plan(trace, sites, "decisive", 0) == dict.fromkeys((1, 2, 4, 5), 1)
+    assert recheck_plan(trace, sites, "decisive", "yes") == dict.fromkeys((0, 2, 4), 1)
+    assert recheck_plan(trace, sites, "decisive", "red") == dict.fromkeys((0, 1, 2, 3, 4, 5), 1)
+    grown = (*calls[:4], SiteCall(5, "find", "s", 1.0, [object()], 0.6, 0.0, choice=0), calls[5])
+    assert recheck_plan(Trace("b", grown), sites, "decisive", "yes") == dict.fromkeys(
+        (0, 2, 4, 5), 1
+    )
+    failed = (*calls, SiteCall(4, "verify_property", "s", 1.0, None, 0.0, 0.0, error="boom"))
+    assert recheck_plan(Trace("c", failed), sites, "decisive", "yes") == dict.fromkeys((0, 2, 4), 1)
+    failed_ignored = (*calls, SiteCall(3, "verify_property", "s", 1.0, None, 0.0, 0.0, error="x"))
+    assert 3 in recheck_plan(Trace("d", failed_ignored), sites, "decisive", "no")  # a failure
 
 
 def test_a_doubtful_plan_upgrades_only_doubtful_and_unreached_sites() -> None:
