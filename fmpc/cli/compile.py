@@ -38,9 +38,13 @@ def add_compile_command(subparsers: Any) -> None:
 
 
 def stats(module: Module, seconds: float) -> dict[str, object]:
-    """Facts about a compiled module for ``--stats``."""
+    """Facts about a compiled module for ``--stats``: its size, and each call site's sign (which
+    way the answer moves when the site's output rises; ``fmpc.passes.analyses.signs``)."""
+    from fmpc.passes.analyses.signs import answer_signs
+
     return {
         "routable_sites": len(module.routable_calls()),
+        "site_signs": {str(site): sign for site, sign in answer_signs(module).items()},
         "ops": sum(1 for _ in module.walk()),
         "functions": len(module.funcs),
         "compile_ms": round(seconds * 1000, 3),

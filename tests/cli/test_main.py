@@ -105,6 +105,7 @@ def test_check_and_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["compile", str(path), "-p", "", "--emit", "json", "--stats"]) == 0
     document, stats = capsys.readouterr().out.strip().rsplit("\n", 1)
     assert json.loads(document) and json.loads(stats)["routable_sites"] == 2
+    assert json.loads(stats)["site_signs"] == {"0": "+", "1": "+"}
 
 
 def test_compile_and_check_read_stdin(
